@@ -1,0 +1,1 @@
+"""Accord: consensus and coordination for teams of AI agents and their humans."""

@@ -1,0 +1,44 @@
+"""Wiring: settings → engine → services. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.clock import Clock, SystemClock
+from accord.services.context import Context
+from accord.services.events import EventService
+from accord.services.groups import GroupService
+from accord.services.identity import IdentityService
+from accord.services.proposals import ProposalService
+from accord.settings import Settings
+from accord.storage.engine import make_engine
+from accord.storage.notify import EventHub
+
+
+@dataclass
+class Services:
+    """The one application layer every face (REST, MCP, CLI, web) calls."""
+
+    ctx: Context
+    identity: IdentityService
+    groups: GroupService
+    proposals: ProposalService
+    events: EventService
+
+    def close(self) -> None:
+        self.ctx.hub.close()
+        self.ctx.engine.dispose()
+
+
+def build_services(database_url: str | None = None, clock: Clock | None = None) -> Services:
+    """Services over the store at `database_url` (default: ACCORD_DATABASE_URL)."""
+    url = database_url or Settings().database_url
+    engine = make_engine(url)
+    ctx = Context(engine=engine, clock=clock or SystemClock(), hub=EventHub(engine))
+    return Services(
+        ctx=ctx,
+        identity=IdentityService(ctx),
+        groups=GroupService(ctx),
+        proposals=ProposalService(ctx),
+        events=EventService(ctx),
+    )

@@ -1,0 +1,75 @@
+"""One error hierarchy for every rule; each face maps it once (REST status, MCP ToolError, CLI exit code)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AccordError(Exception):
+    """Base of every refusal Accord makes on purpose; the message is what users and scripts read."""
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 400
+    exit_code: ClassVar[int] = 65
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(AccordError):
+    """The input breaks a rule of shape or range; nothing was written."""
+
+    code = "validation_error"
+    http_status = 422
+    exit_code = 65
+
+
+class NotFoundError(AccordError):
+    """The thing does not exist, or the caller may not know that it does."""
+
+    code = "not_found"
+    http_status = 404
+    exit_code = 66
+
+
+class ConflictError(AccordError):
+    """The request clashes with the current state (finalized, locked subject, taken claim)."""
+
+    code = "conflict"
+    http_status = 409
+    exit_code = 75
+
+
+class DeadlineError(ConflictError):
+    """Voting closed at the proposal's deadline."""
+
+    code = "deadline_passed"
+
+
+class ForbiddenError(AccordError):
+    """The caller is known but not allowed to do this."""
+
+    code = "forbidden"
+    http_status = 403
+    exit_code = 77
+
+
+class AuthError(AccordError):
+    """No token, or a token that matches no member."""
+
+    code = "unauthorized"
+    http_status = 401
+    exit_code = 77
+
+
+class UnavailableError(AccordError):
+    """The store or the server cannot be reached."""
+
+    code = "unavailable"
+    http_status = 503
+    exit_code = 69

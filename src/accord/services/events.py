@@ -1,0 +1,78 @@
+"""The event log as a feed (SPEC §8): what happened after an id, optionally waiting for more."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from accord.domain.errors import ValidationError
+from accord.domain.members import Member
+from accord.services.access import visible_groups
+from accord.services.context import Context
+
+MAX_FEED_WAIT = 300
+
+
+def event_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "at": row["at"].isoformat(),
+        "type": row["type"],
+        "actor": row["actor"],
+        "group": row["group_name"],
+        "ref": row["ref"],
+        "data": row["data"],
+    }
+
+
+class EventService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def since(self, actor: Member, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """Events of the caller's groups after id `after`, oldest first (every event for an administrator)."""
+        if after < 0 or not 1 <= limit <= 500:
+            raise ValidationError("after must be ≥ 0 and limit 1-500", field="after")
+        with self.ctx.uow(write=False) as uow:
+            groups = visible_groups(uow, actor)
+            rows = uow.events.since(after, groups, limit)
+        return [event_view(r) for r in rows]
+
+    def feed(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:
+        """`since`, but when nothing is there yet, block up to `wait` seconds for the next events."""
+        _check_wait(wait)
+        end = time.monotonic() + wait
+        with self.ctx.hub.subscribe(None) as sub:
+            while True:
+                events = self.since(actor, after, limit)
+                remaining = end - time.monotonic()
+                if events or remaining <= 0:
+                    return events
+                sub.wait(remaining)
+
+    async def feed_async(
+        self, actor: Member, after: int, wait: float, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        _check_wait(wait)
+        end = time.monotonic() + wait
+        with self.ctx.hub.subscribe(None) as sub:
+            while True:
+                events = await asyncio.to_thread(self.since, actor, after, limit)
+                remaining = end - time.monotonic()
+                if events or remaining <= 0:
+                    return events
+                await sub.wait_async(remaining)
+
+    def audit(
+        self, actor: Member, ref: str | None = None, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The audit log: every event, or those about one thing (a proposal id, `group:NAME`, ...)."""
+        if ref is None:
+            return self.since(actor, after, limit)
+        return [e for e in self.since(actor, after, 500) if e["ref"] == ref][:limit]
+
+
+def _check_wait(wait: float) -> None:
+    if not 0 <= wait <= MAX_FEED_WAIT:
+        raise ValidationError(f"wait must be 0-{MAX_FEED_WAIT} seconds, got {wait}", field="wait")

@@ -1,0 +1,18 @@
+"""Settings from the ACCORD_* environment."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the store is, who the caller is, and (for remote mode) which server to talk to."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore")
+
+    database_url: str = "sqlite:///./accord.db"
+    token: str | None = None
+    url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sweep_interval_seconds: float = 5.0

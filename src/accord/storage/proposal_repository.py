@@ -1,0 +1,293 @@
+"""Proposals, their voter snapshots, current ballots and vote history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from accord.domain.errors import ConflictError
+from accord.domain.proposals import Ballot, Proposal, Rules, Voter
+from accord.storage import tables as t
+
+_MUTABLE = (
+    "status",
+    "round",
+    "outcome",
+    "resolution",
+    "mitigation",
+    "finalized_at",
+    "finalized_by",
+    "deadline",
+    "subject_lock",
+)
+
+
+class ProposalRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, p: Proposal) -> None:
+        """Store a new proposal; refuses (ConflictError) a second open proposal on the same subject."""
+        r = p.rules
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(t.proposals).values(
+                        id=p.id,
+                        group_name=p.group,
+                        kind=p.kind,
+                        title=p.title,
+                        description=p.description,
+                        voting_type=r.voting_type,
+                        options=list(r.options),
+                        threshold_type=r.threshold_type,
+                        threshold=r.threshold,
+                        quorum=r.quorum,
+                        min_votes=r.min_votes,
+                        weighted=r.weighted,
+                        weighted_denominator=r.weighted_denominator,
+                        allow_abstain=r.allow_abstain,
+                        prevent_self_vote=p.prevent_self_vote,
+                        on_no_consensus=list(p.on_no_consensus),
+                        max_rounds=p.max_rounds,
+                        domain=p.domain,
+                        critical=p.critical,
+                        deadline=p.deadline,
+                        subject=p.subject,
+                        subject_lock=p.subject if p.status in ("open", "escalated") else None,
+                        status=p.status,
+                        round=p.round,
+                        created_by=p.created_by,
+                        created_at=p.created_at,
+                        payload=p.payload,
+                    )
+                )
+        except IntegrityError:
+            holder = self.open_for_subject(p.group, p.subject or "")
+            raise ConflictError(
+                f"subject {p.subject!r} already has an open request {holder}",
+                subject=p.subject,
+                proposal_id=holder,
+            ) from None
+        if p.voters:
+            self.conn.execute(
+                insert(t.proposal_voters),
+                [
+                    {
+                        "proposal_id": p.id,
+                        "member": v.name,
+                        "kind": v.kind,
+                        "weight": v.weight,
+                        "advisory": v.advisory,
+                        "veto": v.veto,
+                        "expertise": list(v.expertise),
+                    }
+                    for v in p.voters.values()
+                ],
+            )
+
+    def open_for_subject(self, group: str, subject: str) -> str | None:
+        row = self.conn.execute(
+            select(t.proposals.c.id).where(
+                t.proposals.c.group_name == group, t.proposals.c.subject_lock == subject
+            )
+        ).first()
+        return row[0] if row else None
+
+    def latest_for_subject(self, group: str, subject: str, kind: str | None = None) -> str | None:
+        query = select(t.proposals.c.id).where(
+            t.proposals.c.group_name == group, t.proposals.c.subject == subject
+        )
+        if kind is not None:
+            query = query.where(t.proposals.c.kind == kind)
+        row = self.conn.execute(
+            query.order_by(t.proposals.c.created_at.desc(), t.proposals.c.id.desc())
+        ).first()
+        return row[0] if row else None
+
+    def get(self, proposal_id: str, *, for_update: bool = False) -> Proposal | None:
+        query = select(t.proposals).where(t.proposals.c.id == proposal_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        voters = self.conn.execute(
+            select(t.proposal_voters).where(t.proposal_voters.c.proposal_id == proposal_id)
+        )
+        ballots = self.conn.execute(
+            select(t.votes).where(t.votes.c.proposal_id == proposal_id).order_by(t.votes.c.cast_at)
+        )
+        p = _proposal(row)
+        p.voters = {v.name: v for v in (_voter(r) for r in voters.mappings())}
+        p.ballots = {b.voter: b for b in (_ballot(r) for r in ballots.mappings())}
+        return p
+
+    def group_of(self, proposal_id: str) -> str | None:
+        row = self.conn.execute(
+            select(t.proposals.c.group_name).where(t.proposals.c.id == proposal_id)
+        ).first()
+        return row[0] if row else None
+
+    def save(self, p: Proposal) -> None:
+        """Write the proposal's changing fields (status, round, outcome, ...)."""
+        values: dict[str, Any] = {name: getattr(p, name) for name in _MUTABLE if name != "subject_lock"}
+        values["subject_lock"] = p.subject if p.status == "open" or p.status == "escalated" else None
+        self.conn.execute(update(t.proposals).where(t.proposals.c.id == p.id).values(**values))
+
+    def put_ballot(self, proposal_id: str, b: Ballot, *, replacing: bool) -> None:
+        """Make `b` the voter's current ballot and append it to the history."""
+        values = _ballot_values(proposal_id, b)
+        if replacing:
+            self.conn.execute(
+                update(t.votes)
+                .where(t.votes.c.proposal_id == proposal_id, t.votes.c.voter == b.voter)
+                .values(**values)
+            )
+        else:
+            self.conn.execute(insert(t.votes).values(**values))
+        self.conn.execute(insert(t.vote_history).values(**values))
+
+    def clear_ballots(self, proposal_id: str) -> None:
+        """Archive the round's ballots (they stay in the history) so voters vote afresh."""
+        self.conn.execute(delete(t.votes).where(t.votes.c.proposal_id == proposal_id))
+
+    def history(self, proposal_id: str) -> list[Ballot]:
+        rows = self.conn.execute(
+            select(t.vote_history)
+            .where(t.vote_history.c.proposal_id == proposal_id)
+            .order_by(t.vote_history.c.id)
+        ).mappings()
+        return [_ballot(r) for r in rows]
+
+    def list(
+        self,
+        groups: Sequence[str] | None,
+        *,
+        status: str | None = None,
+        kind: str | None = "proposal",
+        group: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Summaries, newest first, of the proposals in `groups` (None: all groups)."""
+        c = t.proposals.c
+        query = (
+            select(
+                c.id,
+                c.group_name,
+                c.kind,
+                c.title,
+                c.voting_type,
+                c.threshold_type,
+                c.status,
+                c.subject,
+                c.deadline,
+                c.created_by,
+                c.created_at,
+                c.finalized_at,
+                c.outcome,
+                c.round,
+            )
+            .order_by(c.created_at.desc(), c.id.desc())
+            .limit(limit)
+        )
+        if groups is not None:
+            query = query.where(c.group_name.in_(list(groups)))
+        if group is not None:
+            query = query.where(c.group_name == group)
+        if status is not None:
+            query = query.where(c.status == status)
+        if kind is not None:
+            query = query.where(c.kind == kind)
+        return [dict(r) for r in self.conn.execute(query).mappings()]
+
+    def voted_by(self, member: str, proposal_ids: Sequence[str]) -> set[str]:
+        if not proposal_ids:
+            return set()
+        rows = self.conn.execute(
+            select(t.votes.c.proposal_id).where(
+                t.votes.c.voter == member, t.votes.c.proposal_id.in_(list(proposal_ids))
+            )
+        )
+        return {r[0] for r in rows}
+
+
+def _ballot_values(proposal_id: str, b: Ballot) -> dict[str, Any]:
+    return {
+        "proposal_id": proposal_id,
+        "voter": b.voter,
+        "choice": b.shown(),
+        "confidence": b.confidence,
+        "comment": b.comment,
+        "evidence": list(b.evidence),
+        "cast_at": b.cast_at,
+        "round": b.round,
+    }
+
+
+def _proposal(row: RowMapping) -> Proposal:
+    rules = Rules(
+        voting_type=row["voting_type"],
+        options=tuple(row["options"]),
+        threshold_type=row["threshold_type"],
+        threshold=row["threshold"],
+        quorum=row["quorum"],
+        min_votes=row["min_votes"],
+        weighted=bool(row["weighted"]),
+        weighted_denominator=row["weighted_denominator"],
+        allow_abstain=bool(row["allow_abstain"]),
+    )
+    return Proposal(
+        id=row["id"],
+        group=row["group_name"],
+        title=row["title"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        rules=rules,
+        description=row["description"],
+        deadline=row["deadline"],
+        subject=row["subject"],
+        prevent_self_vote=bool(row["prevent_self_vote"]),
+        on_no_consensus=tuple(row["on_no_consensus"] or ()),
+        max_rounds=row["max_rounds"],
+        domain=row["domain"],
+        critical=bool(row["critical"]),
+        kind=row["kind"],
+        status=row["status"],
+        round=row["round"],
+        outcome=row["outcome"],
+        resolution=row["resolution"],
+        mitigation=row["mitigation"],
+        finalized_at=row["finalized_at"],
+        finalized_by=row["finalized_by"],
+        payload=row["payload"],
+    )
+
+
+def _voter(row: RowMapping) -> Voter:
+    return Voter(
+        name=row["member"],
+        kind=row["kind"],
+        weight=Fraction(row["weight"]),
+        advisory=bool(row["advisory"]),
+        veto=bool(row["veto"]),
+        expertise=tuple(row["expertise"] or ()),
+    )
+
+
+def _ballot(row: RowMapping) -> Ballot:
+    raw = row["choice"]
+    return Ballot(
+        voter=row["voter"],
+        choice=tuple(raw) if isinstance(raw, list) else raw,
+        confidence=Fraction(row["confidence"]),
+        comment=row["comment"],
+        evidence=tuple(row["evidence"] or ()),
+        cast_at=row["cast_at"],
+        round=row["round"],
+    )
