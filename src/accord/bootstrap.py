@@ -6,9 +6,13 @@ from dataclasses import dataclass
 
 from accord.clock import Clock, SystemClock
 from accord.services.context import Context
+from accord.services.deliberation import DeliberationService
 from accord.services.events import EventService
+from accord.services.gates import GateService
 from accord.services.groups import GroupService
 from accord.services.identity import IdentityService
+from accord.services.inbox import InboxService
+from accord.services.milestones import MilestoneService
 from accord.services.proposals import ProposalService
 from accord.settings import Settings
 from accord.storage.engine import make_engine
@@ -24,6 +28,10 @@ class Services:
     groups: GroupService
     proposals: ProposalService
     events: EventService
+    milestones: MilestoneService
+    gates: GateService
+    inbox: InboxService
+    deliberation: DeliberationService
 
     def close(self) -> None:
         self.ctx.hub.close()
@@ -41,4 +49,8 @@ def build_services(database_url: str | None = None, clock: Clock | None = None) 
         groups=GroupService(ctx),
         proposals=ProposalService(ctx),
         events=EventService(ctx),
+        milestones=MilestoneService(ctx),
+        gates=GateService(ctx),
+        inbox=InboxService(ctx),
+        deliberation=DeliberationService(ctx),
     )

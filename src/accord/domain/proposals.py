@@ -140,9 +140,7 @@ def build_rules(spec: ProposalSpec) -> Rules:
     raw_threshold = pick("threshold", None)
     if threshold_type == "custom":
         if raw_threshold is None:
-            raise ValidationError(
-                "threshold is required with threshold_type custom (e.g. 0.6)", field="threshold"
-            )
+            raise ValidationError("threshold is required with threshold_type custom (e.g. 0.6)", field="threshold")
         threshold = in_unit_interval(raw_threshold, "threshold", allow_zero=False)
     elif raw_threshold is not None:
         raise ValidationError(
@@ -218,9 +216,7 @@ def resolve_deadline(spec: ProposalSpec, now: datetime) -> datetime | None:
         return now + timedelta(seconds=float(hours * 3600))
     if spec.deadline is not None:
         if spec.deadline.tzinfo is None:
-            raise ValidationError(
-                "deadline must include a time zone (e.g. 2026-05-01T12:00:00Z)", field="deadline"
-            )
+            raise ValidationError("deadline must include a time zone (e.g. 2026-05-01T12:00:00Z)", field="deadline")
         if spec.deadline <= now:
             raise ValidationError(f"deadline {spec.deadline.isoformat()} is already past", field="deadline")
         return spec.deadline
@@ -275,19 +271,12 @@ def parse_choice(rules: Rules, raw: object) -> Choice:
     """Read a raw vote (text, or a list for ranked) into the proposal's own spelling."""
     if isinstance(raw, str) and normalize_option(raw) == ABSTAIN:
         return ABSTAIN
-    if (
-        isinstance(raw, list)
-        and len(raw) == 1
-        and isinstance(raw[0], str)
-        and normalize_option(raw[0]) == ABSTAIN
-    ):
+    if isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], str) and normalize_option(raw[0]) == ABSTAIN:
         return ABSTAIN
     if rules.voting_type == "ranked":
         items = raw.split(",") if isinstance(raw, str) else raw
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise ValidationError(
-                "a ranked vote is a list of options, or a comma-separated string", field="vote"
-            )
+            raise ValidationError("a ranked vote is a list of options, or a comma-separated string", field="vote")
         names = [rules.option_named(i) for i in items if i.strip()]
         if not names:
             raise ValidationError("a ranked vote must rank at least one option", field="vote")
@@ -304,9 +293,7 @@ def parse_choice(rules: Rules, raw: object) -> Choice:
 def check_evidence(evidence: list[str] | None) -> tuple[str, ...]:
     items = tuple(evidence or ())
     if len(items) > MAX_EVIDENCE:
-        raise ValidationError(
-            f"evidence lists {len(items)} items; at most {MAX_EVIDENCE} allowed", field="evidence"
-        )
+        raise ValidationError(f"evidence lists {len(items)} items; at most {MAX_EVIDENCE} allowed", field="evidence")
     for i, item in enumerate(items):
         if not isinstance(item, str) or len(item) > MAX_EVIDENCE_ITEM:
             raise ValidationError(
@@ -360,9 +347,7 @@ class Proposal:
 
     def ensure_open(self) -> None:
         if self.status != "open":
-            raise ConflictError(
-                f"proposal {self.id} is {self.status}", proposal_id=self.id, status=self.status
-            )
+            raise ConflictError(f"proposal {self.id} is {self.status}", proposal_id=self.id, status=self.status)
 
     def cast(
         self,
@@ -382,9 +367,7 @@ class Proposal:
                 f"voting closed at {self.deadline.isoformat()}", proposal_id=self.id, deadline=self.deadline
             )
         if voter not in self.voters:
-            raise ForbiddenError(
-                f"{voter} is not an eligible voter of {self.id}", proposal_id=self.id, member=voter
-            )
+            raise ForbiddenError(f"{voter} is not an eligible voter of {self.id}", proposal_id=self.id, member=voter)
         choice = parse_choice(self.rules, raw_vote)
         if choice == ABSTAIN and not self.rules.allow_abstain:
             if self.rules.threshold_type == "unanimous":
@@ -394,9 +377,7 @@ class Proposal:
             raise ValidationError(
                 f"comment is {len(comment)} characters; at most {MAX_COMMENT} allowed", field="comment"
             )
-        conf = (
-            Fraction(1) if confidence is None else in_unit_interval(confidence, "confidence", allow_zero=True)
-        )
+        conf = Fraction(1) if confidence is None else in_unit_interval(confidence, "confidence", allow_zero=True)
         ballot = Ballot(
             voter=voter,
             choice=choice,
@@ -436,9 +417,7 @@ class Proposal:
                 proposal_id=self.id,
             )
 
-    def finalize(
-        self, outcome: dict[str, Any], *, by: str, at: datetime, resolution: dict[str, Any] | None
-    ) -> None:
+    def finalize(self, outcome: dict[str, Any], *, by: str, at: datetime, resolution: dict[str, Any] | None) -> None:
         """Freeze the figures; a finalized proposal's outcome never changes."""
         self.status = "finalized"
         self.outcome = outcome

@@ -214,9 +214,7 @@ def _scale(weights: Iterable[Fraction]) -> int:
 
 def _ranked(
     proposal_id: str, rules: Rules, counted: list[Ballot], voters: dict[str, Voter]
-) -> tuple[
-    dict[str, Fraction], dict[str, Fraction], str | None, tuple[str, ...], Fraction, list[dict[str, Any]]
-]:
+) -> tuple[dict[str, Fraction], dict[str, Fraction], str | None, tuple[str, ...], Fraction, list[dict[str, Any]]]:
     index = {o: i for i, o in enumerate(rules.options)}
     n_options = len(rules.options)
     weights = [ballot_weight(rules, b, voters[b.voter]) for b in counted]

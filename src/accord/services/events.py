@@ -51,9 +51,7 @@ class EventService:
                     return events
                 sub.wait(remaining)
 
-    async def feed_async(
-        self, actor: Member, after: int, wait: float, limit: int = 100
-    ) -> list[dict[str, Any]]:
+    async def feed_async(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:
         _check_wait(wait)
         end = time.monotonic() + wait
         with self.ctx.hub.subscribe(None) as sub:
@@ -64,9 +62,7 @@ class EventService:
                     return events
                 await sub.wait_async(remaining)
 
-    def audit(
-        self, actor: Member, ref: str | None = None, after: int = 0, limit: int = 100
-    ) -> list[dict[str, Any]]:
+    def audit(self, actor: Member, ref: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """The audit log: every event, or those about one thing (a proposal id, `group:NAME`, ...)."""
         if ref is None:
             return self.since(actor, after, limit)

@@ -37,9 +37,7 @@ class GroupService:
                 raise ConflictError(f"group {name} already exists", group=name)
             uow.groups.add(name, description or "", actor.name, now)
             if not actor.is_admin:
-                uow.groups.put_membership(
-                    Membership(group=name, member=actor.name, kind=actor.kind, role="owner"), now
-                )
+                uow.groups.put_membership(Membership(group=name, member=actor.name, kind=actor.kind, role="owner"), now)
             record(uow, "group.created", at=now, actor=actor.name, group=name, ref=f"group:{name}", name=name)
             uow.commit()
         return {"name": name, "description": description or "", "created_by": actor.name}
@@ -69,9 +67,7 @@ class GroupService:
             target = uow.members.get(member)
             if target is None:
                 raise NotFoundError(f"member {member} not found", member=member)
-            m = Membership(
-                group=group, member=member, kind=target.kind, role=check_role(role), settings=settings
-            )
+            m = Membership(group=group, member=member, kind=target.kind, role=check_role(role), settings=settings)
             new = uow.groups.put_membership(m, now)
             record(
                 uow,
@@ -108,7 +104,7 @@ class GroupService:
         """The groups the caller belongs to (all groups for an administrator), with the caller's role."""
         with self.ctx.uow(write=False) as uow:
             names = visible_groups(uow, actor)
-            rows = uow.groups.list(None if names is None else actor.name)
+            rows = uow.groups.all(None if names is None else actor.name)
             result = []
             for row in rows:
                 m = uow.groups.membership(row["name"], actor.name)
@@ -148,9 +144,7 @@ class GroupService:
             values["irreversible_pattern"] = irreversible_pattern
         if default_timeout_seconds is not None:
             if default_timeout_seconds <= 0:
-                raise ValidationError(
-                    "default_timeout_seconds must be greater than 0", field="default_timeout_seconds"
-                )
+                raise ValidationError("default_timeout_seconds must be greater than 0", field="default_timeout_seconds")
             values["default_timeout_seconds"] = default_timeout_seconds
         now = self.ctx.now()
         with self.ctx.uow() as uow:
@@ -180,7 +174,5 @@ def _tags(expertise: list[str] | None) -> list[str]:
     tags = [e.strip() for e in (expertise or []) if e.strip()]
     for tag in tags:
         if len(tag) > 64:
-            raise ValidationError(
-                f"expertise tag {tag[:20]!r}… is longer than 64 characters", field="expertise"
-            )
+            raise ValidationError(f"expertise tag {tag[:20]!r}… is longer than 64 characters", field="expertise")
     return tags

@@ -23,9 +23,7 @@ class IdentityService:
         now = self.ctx.now()
         with self.ctx.uow() as uow:
             if uow.members.get(ADMIN) is not None:
-                raise ConflictError(
-                    "the store is already initialised: admin exists (its token was shown once)"
-                )
+                raise ConflictError("the store is already initialised: admin exists (its token was shown once)")
             uow.members.add(Member(name=ADMIN, kind="human", is_admin=True), now)
             token = new_token()
             uow.members.add_token(ADMIN, hash_token(token), now, label="init")
@@ -43,9 +41,7 @@ class IdentityService:
             raise AuthError("invalid token: it matches no member (or it was revoked)")
         return member
 
-    def create_member(
-        self, actor: Member, name: str, kind: str = "agent", admin: bool = False
-    ) -> dict[str, Any]:
+    def create_member(self, actor: Member, name: str, kind: str = "agent", admin: bool = False) -> dict[str, Any]:
         """Create a member and its first token (returned only now); store administrators only."""
         if not actor.is_admin:
             raise ForbiddenError(f"{actor.name} may not create members: only store administrators may")
@@ -91,16 +87,14 @@ class IdentityService:
         now = self.ctx.now()
         with self.ctx.uow() as uow:
             count = uow.members.revoke_tokens(name, now)
-            record(
-                uow, "token.revoked", at=now, actor=actor.name, group=None, ref=f"member:{name}", count=count
-            )
+            record(uow, "token.revoked", at=now, actor=actor.name, group=None, ref=f"member:{name}", count=count)
             uow.commit()
         return {"name": name, "revoked": count}
 
     def list_members(self, actor: Member) -> list[dict[str, Any]]:
         """Every member for an administrator; otherwise the members of the caller's groups."""
         with self.ctx.uow(write=False) as uow:
-            members = uow.members.list()
+            members = uow.members.all()
             if not actor.is_admin:
                 seen = {actor.name}
                 for group in uow.groups.groups_of(actor.name):

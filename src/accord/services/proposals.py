@@ -138,7 +138,7 @@ class ProposalService:
                 ]
         return proposal_view(p, self.ctx.now(), history=history)
 
-    def list(
+    def search(
         self, actor: Member, *, group: str | None = None, status: str | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
         """Proposals of the caller's groups, newest first, optionally of one group or status."""
@@ -152,7 +152,7 @@ class ProposalService:
         with self.ctx.uow(write=False) as uow:
             if group is not None:
                 require_group(uow, actor, group)
-            rows = uow.proposals.list(visible_groups(uow, actor), status=status, group=group, limit=limit)
+            rows = uow.proposals.summaries(visible_groups(uow, actor), status=status, group=group, limit=limit)
             voted = uow.proposals.voted_by(actor.name, [r["id"] for r in rows])
         return [
             {
@@ -187,15 +187,11 @@ class ProposalService:
         deadline = resolve_deadline(spec, now)
         max_rounds = 2 if spec.max_rounds is None else spec.max_rounds
         if max_rounds < 1:
-            raise ValidationError(
-                "max_rounds must be at least 1 (round 1 is the first vote)", field="max_rounds"
-            )
+            raise ValidationError("max_rounds must be at least 1 (round 1 is the first vote)", field="max_rounds")
         subject = spec.subject.strip() if spec.subject and spec.subject.strip() else None
         if subject is not None and len(subject) > 500:
             raise ValidationError("subject is longer than 500 characters", field="subject")
-        prevent_self_vote = (
-            bool(spec.prevent_self_vote) if spec.prevent_self_vote is not None else kind == "gate"
-        )
+        prevent_self_vote = bool(spec.prevent_self_vote) if spec.prevent_self_vote is not None else kind == "gate"
         with self.ctx.uow() as uow:
             require_group(uow, actor, spec.group)
             voters = {
@@ -387,9 +383,7 @@ class ProposalService:
                 p.outcome = figures
             humans = [v.name for v in p.voters.values() if v.kind == "human"]
             humans += [
-                m.member
-                for m in uow.groups.memberships(p.group)
-                if m.kind == "human" and m.member not in humans
+                m.member for m in uow.groups.memberships(p.group) if m.kind == "human" and m.member not in humans
             ]
             record(
                 uow,
@@ -418,9 +412,7 @@ class ProposalService:
             figures = {
                 **figures,
                 "result": step.decision,
-                "outcome": "passed"
-                if not p.rules.binary or step.decision == p.rules.options[0]
-                else "rejected",
+                "outcome": "passed" if not p.rules.binary or step.decision == p.rules.options[0] else "rejected",
             }
         p.finalize(figures, by=actor, at=now, resolution=resolution)
         record(
@@ -445,9 +437,7 @@ class ProposalService:
             p.may_cancel(actor.name, manages=manages(actor, uow.groups.membership(p.group, actor.name)))
             p.cancel(by=actor.name, at=now)
             uow.proposals.save(p)
-            record(
-                uow, "proposal.cancelled", at=now, actor=actor.name, group=p.group, ref=p.id, proposal_id=p.id
-            )
+            record(uow, "proposal.cancelled", at=now, actor=actor.name, group=p.group, ref=p.id, proposal_id=p.id)
             uow.commit()
         return proposal_view(p, now)
 

@@ -93,21 +93,15 @@ class ProposalRepository:
 
     def open_for_subject(self, group: str, subject: str) -> str | None:
         row = self.conn.execute(
-            select(t.proposals.c.id).where(
-                t.proposals.c.group_name == group, t.proposals.c.subject_lock == subject
-            )
+            select(t.proposals.c.id).where(t.proposals.c.group_name == group, t.proposals.c.subject_lock == subject)
         ).first()
         return row[0] if row else None
 
     def latest_for_subject(self, group: str, subject: str, kind: str | None = None) -> str | None:
-        query = select(t.proposals.c.id).where(
-            t.proposals.c.group_name == group, t.proposals.c.subject == subject
-        )
+        query = select(t.proposals.c.id).where(t.proposals.c.group_name == group, t.proposals.c.subject == subject)
         if kind is not None:
             query = query.where(t.proposals.c.kind == kind)
-        row = self.conn.execute(
-            query.order_by(t.proposals.c.created_at.desc(), t.proposals.c.id.desc())
-        ).first()
+        row = self.conn.execute(query.order_by(t.proposals.c.created_at.desc(), t.proposals.c.id.desc())).first()
         return row[0] if row else None
 
     def get(self, proposal_id: str, *, for_update: bool = False) -> Proposal | None:
@@ -117,9 +111,7 @@ class ProposalRepository:
         row = self.conn.execute(query).mappings().first()
         if row is None:
             return None
-        voters = self.conn.execute(
-            select(t.proposal_voters).where(t.proposal_voters.c.proposal_id == proposal_id)
-        )
+        voters = self.conn.execute(select(t.proposal_voters).where(t.proposal_voters.c.proposal_id == proposal_id))
         ballots = self.conn.execute(
             select(t.votes).where(t.votes.c.proposal_id == proposal_id).order_by(t.votes.c.cast_at)
         )
@@ -129,9 +121,7 @@ class ProposalRepository:
         return p
 
     def group_of(self, proposal_id: str) -> str | None:
-        row = self.conn.execute(
-            select(t.proposals.c.group_name).where(t.proposals.c.id == proposal_id)
-        ).first()
+        row = self.conn.execute(select(t.proposals.c.group_name).where(t.proposals.c.id == proposal_id)).first()
         return row[0] if row else None
 
     def save(self, p: Proposal) -> None:
@@ -145,9 +135,7 @@ class ProposalRepository:
         values = _ballot_values(proposal_id, b)
         if replacing:
             self.conn.execute(
-                update(t.votes)
-                .where(t.votes.c.proposal_id == proposal_id, t.votes.c.voter == b.voter)
-                .values(**values)
+                update(t.votes).where(t.votes.c.proposal_id == proposal_id, t.votes.c.voter == b.voter).values(**values)
             )
         else:
             self.conn.execute(insert(t.votes).values(**values))
@@ -159,13 +147,11 @@ class ProposalRepository:
 
     def history(self, proposal_id: str) -> list[Ballot]:
         rows = self.conn.execute(
-            select(t.vote_history)
-            .where(t.vote_history.c.proposal_id == proposal_id)
-            .order_by(t.vote_history.c.id)
+            select(t.vote_history).where(t.vote_history.c.proposal_id == proposal_id).order_by(t.vote_history.c.id)
         ).mappings()
         return [_ballot(r) for r in rows]
 
-    def list(
+    def summaries(
         self,
         groups: Sequence[str] | None,
         *,

@@ -20,23 +20,19 @@ class MemberRepository:
 
     def add(self, member: Member, at: datetime) -> None:
         self.conn.execute(
-            insert(t.members).values(
-                name=member.name, kind=member.kind, is_admin=member.is_admin, created_at=at
-            )
+            insert(t.members).values(name=member.name, kind=member.kind, is_admin=member.is_admin, created_at=at)
         )
 
     def get(self, name: str) -> Member | None:
         row = self.conn.execute(select(t.members).where(t.members.c.name == name)).mappings().first()
         return _member(row) if row else None
 
-    def list(self) -> list[Member]:
+    def all(self) -> list[Member]:
         rows = self.conn.execute(select(t.members).order_by(t.members.c.name)).mappings()
         return [_member(r) for r in rows]
 
     def add_token(self, member: str, token_hash: str, at: datetime, label: str | None = None) -> None:
-        self.conn.execute(
-            insert(t.tokens).values(member=member, token_hash=token_hash, created_at=at, label=label)
-        )
+        self.conn.execute(insert(t.tokens).values(member=member, token_hash=token_hash, created_at=at, label=label))
 
     def by_token_hash(self, token_hash: str) -> Member | None:
         row = (
@@ -52,9 +48,7 @@ class MemberRepository:
 
     def revoke_tokens(self, member: str, at: datetime) -> int:
         result = self.conn.execute(
-            update(t.tokens)
-            .where(t.tokens.c.member == member, t.tokens.c.revoked_at.is_(None))
-            .values(revoked_at=at)
+            update(t.tokens).where(t.tokens.c.member == member, t.tokens.c.revoked_at.is_(None)).values(revoked_at=at)
         )
         return result.rowcount
 
@@ -76,7 +70,7 @@ class GroupRepository:
         row = self.conn.execute(select(t.groups).where(t.groups.c.name == name)).mappings().first()
         return dict(row) if row else None
 
-    def list(self, member: str | None) -> list[dict[str, Any]]:
+    def all(self, member: str | None) -> list[dict[str, Any]]:
         """Every group, or only the groups `member` belongs to."""
         query = select(t.groups).order_by(t.groups.c.name)
         if member is not None:
@@ -129,9 +123,7 @@ class GroupRepository:
         )
         if updated.rowcount:
             return False
-        self.conn.execute(
-            insert(t.memberships).values(group_name=m.group, member=m.member, joined_at=at, **values)
-        )
+        self.conn.execute(insert(t.memberships).values(group_name=m.group, member=m.member, joined_at=at, **values))
         return True
 
     def remove_membership(self, group: str, member: str) -> bool:
@@ -212,6 +204,4 @@ class MessageRepository:
     def add(self, message: dict[str, Any], recipients: Sequence[str]) -> None:
         self.conn.execute(insert(t.messages).values(**message))
         if recipients:
-            self.conn.execute(
-                insert(t.deliveries), [{"message_id": message["id"], "member": m} for m in recipients]
-            )
+            self.conn.execute(insert(t.deliveries), [{"message_id": message["id"], "member": m} for m in recipients])

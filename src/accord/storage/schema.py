@@ -1,6 +1,6 @@
 """Every table of every feature on one MetaData (Alembic compares the database against this)."""
 
+from accord.storage import deliberation_tables, gate_tables, milestone_tables
 from accord.storage.tables import metadata
 
-# Feature table modules register on the same MetaData when imported here.
-__all__ = ["metadata"]
+__all__ = ["deliberation_tables", "gate_tables", "metadata", "milestone_tables"]

@@ -20,9 +20,7 @@ class UnitOfWork:
 
     conn: Connection
 
-    def __init__(
-        self, engine: Engine, *, write: bool = True, on_commit: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, engine: Engine, *, write: bool = True, on_commit: Callable[[], None] | None = None) -> None:
         self._engine = engine
         self._write = write
         self._on_commit = on_commit

@@ -79,9 +79,7 @@ def upgrade() -> None:
         sa.Column("veto", sa.Boolean(), nullable=False),
         sa.Column("expertise", sa.JSON(), nullable=False),
         sa.Column("joined_at", accord.storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["group_name"], ["groups.name"], name=op.f("fk_memberships_group_name_groups")
-        ),
+        sa.ForeignKeyConstraint(["group_name"], ["groups.name"], name=op.f("fk_memberships_group_name_groups")),
         sa.ForeignKeyConstraint(["member"], ["members.name"], name=op.f("fk_memberships_member_members")),
         sa.PrimaryKeyConstraint("group_name", "member", name=op.f("pk_memberships")),
     )
@@ -145,9 +143,7 @@ def upgrade() -> None:
         sa.Column("finalized_at", accord.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finalized_by", sa.String(length=64), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["created_by"], ["members.name"], name=op.f("fk_proposals_created_by_members")
-        ),
+        sa.ForeignKeyConstraint(["created_by"], ["members.name"], name=op.f("fk_proposals_created_by_members")),
         sa.ForeignKeyConstraint(["group_name"], ["groups.name"], name=op.f("fk_proposals_group_name_groups")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_proposals")),
         sa.UniqueConstraint("group_name", "subject_lock", name="uq_proposals_open_subject"),
@@ -163,9 +159,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=32), nullable=False),
         sa.Column("member", sa.String(length=64), nullable=False),
         sa.Column("read_at", accord.storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["message_id"], ["messages.id"], name=op.f("fk_deliveries_message_id_messages")
-        ),
+        sa.ForeignKeyConstraint(["message_id"], ["messages.id"], name=op.f("fk_deliveries_message_id_messages")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
         sa.UniqueConstraint("message_id", "member", name="uq_deliveries_message_member"),
     )
@@ -197,9 +191,7 @@ def upgrade() -> None:
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column("cast_at", accord.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["proposal_id"], ["proposals.id"], name=op.f("fk_vote_history_proposal_id_proposals")
-        ),
+        sa.ForeignKeyConstraint(["proposal_id"], ["proposals.id"], name=op.f("fk_vote_history_proposal_id_proposals")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vote_history")),
     )
     with op.batch_alter_table("vote_history", schema=None) as batch_op:
@@ -215,9 +207,7 @@ def upgrade() -> None:
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column("cast_at", accord.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["proposal_id"], ["proposals.id"], name=op.f("fk_votes_proposal_id_proposals")
-        ),
+        sa.ForeignKeyConstraint(["proposal_id"], ["proposals.id"], name=op.f("fk_votes_proposal_id_proposals")),
         sa.PrimaryKeyConstraint("proposal_id", "voter", name=op.f("pk_votes")),
     )
     # ### end Alembic commands ###

@@ -1,0 +1,19 @@
+"""The operations every face offers, named as the MCP tools are, bound to one caller.
+
+`Api(services, actor)` runs them against the local store; `accord.client.AccordClient` offers the same
+methods over HTTP, so the CLI works the same locally and against a server.
+"""
+
+from __future__ import annotations
+
+from accord.api.core import CoreApi
+from accord.api.deliberation import DeliberationApi
+from accord.api.gates import GateApi
+from accord.api.milestones import MilestoneApi
+
+
+class Api(CoreApi, MilestoneApi, GateApi, DeliberationApi):
+    """Every operation, for one authenticated member."""
+
+
+__all__ = ["Api"]

@@ -1,0 +1,144 @@
+"""What every CLI command shares: the backend (local store or server), output, and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+from typer.core import TyperGroup
+
+from accord.domain.errors import AccordError, UnavailableError
+from accord.settings import Settings
+
+# Exit codes (SPEC §5).
+APPROVED, REJECTED, VETOED, PENDING = 0, 1, 2, 3
+USAGE, INVALID, NOT_FOUND, UNAVAILABLE, CONFLICT, NOT_PERMITTED = 64, 65, 66, 69, 75, 77
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+# Typer vendors its own click; its UsageError is BadParameter's base.
+UsageError: type[Exception] = typer.BadParameter.__mro__[1]
+
+
+class AccordGroup(TyperGroup):
+    """Usage errors exit 64 (EX_USAGE), never click's 2, which scripts read as 'vetoed'."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except UsageError as exc:
+            exc.exit_code = USAGE  # type: ignore[attr-defined]
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            exc.exit_code = USAGE  # type: ignore[attr-defined]
+            raise
+
+
+def new_app(help: str) -> typer.Typer:
+    return typer.Typer(cls=AccordGroup, help=help, no_args_is_help=True, add_completion=False)
+
+
+def fail(exc: AccordError) -> NoReturn:
+    err.print(f"error: {exc.message}", markup=False)
+    raise typer.Exit(exc.exit_code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn Accord's refusals into their documented exit codes, with the message on stderr."""
+    try:
+        yield
+    except AccordError as exc:
+        fail(exc)
+    except OperationalError as exc:
+        fail(UnavailableError(f"the store is unavailable: {exc.orig}"))
+
+
+def backend() -> Any:
+    """The operations as the caller: against ACCORD_URL when set, else the local store (ACCORD_DATABASE_URL)."""
+    settings = Settings()
+    if settings.url:
+        from accord.client import AccordClient
+
+        return AccordClient(settings.url, settings.token)
+    from accord.api import Api
+    from accord.bootstrap import build_services
+
+    services = build_services(settings.database_url)
+    return Api(services, services.identity.authenticate(settings.token))
+
+
+def call(op: Callable[[Any], Any]) -> Any:
+    """Run one operation against the backend, mapping refusals to exit codes."""
+    with handled():
+        return op(backend())
+
+
+def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
+    """Print `data` as JSON, or for a person."""
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        return
+    if human is not None:
+        human(data)
+    elif isinstance(data, list):
+        show_table(data)
+    elif isinstance(data, dict):
+        show_fields(data)
+    elif data is not None:
+        out.print(str(data), markup=False)
+
+
+def show_fields(data: dict[str, Any], keys: Sequence[str] | None = None) -> None:
+    for key in keys or list(data):
+        value = data.get(key)
+        if value is None or (isinstance(value, dict | list) and not value):
+            continue
+        if isinstance(value, dict | list):
+            value = json.dumps(value, default=str)
+        out.print(f"[bold]{key}[/bold]: {_escape(str(value))}")
+
+
+def show_table(rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+    if not rows:
+        out.print("(none)")
+        return
+    columns = list(columns or rows[0].keys())
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return _escape(json.dumps(value, default=str))
+    return _escape(str(value))
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+def split_list(values: list[str] | None) -> list[str] | None:
+    """Options given repeatedly and/or comma-separated, as one list."""
+    if not values:
+        return None
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]

@@ -1,0 +1,348 @@
+"""CLI commands for the store, members, groups, proposals and events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from accord.entrypoints.cli.common import (
+    PENDING,
+    JsonFlag,
+    call,
+    emit,
+    handled,
+    new_app,
+    out,
+    show_fields,
+    show_table,
+    split_list,
+)
+from accord.settings import Settings
+
+member_app = new_app("Members and their tokens.")
+group_app = new_app("Groups, their members and voting settings.")
+proposal_app = new_app("Proposals: open, vote, show, list, finalize, cancel, wait.")
+
+
+def init(as_json: JsonFlag = False) -> None:
+    """Create the store (ACCORD_DATABASE_URL) and the `admin` member; prints admin's token once."""
+    from accord.bootstrap import build_services
+
+    with handled():
+        services = build_services(Settings().database_url)
+        result = services.identity.init_store()
+    if as_json:
+        emit(result, True)
+        return
+    out.print("Store initialised. The admin token (shown only now; keep it safe):")
+    out.print(result["token"], markup=False)
+    out.print("Use it with: export ACCORD_TOKEN=<token>")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP server: REST under /v1, MCP at /mcp, the web page at /."""
+    import uvicorn
+
+    from accord.bootstrap import build_services
+    from accord.entrypoints.rest import create_app
+    from accord.storage.migrate import upgrade
+
+    with handled():
+        services = build_services(Settings().database_url)
+        upgrade(services.ctx.engine)
+    uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+
+
+def mcp() -> None:
+    """Serve MCP over stdio, acting as the member of ACCORD_TOKEN on ACCORD_DATABASE_URL."""
+    from accord.bootstrap import build_services
+    from accord.entrypoints.mcp import build_mcp
+
+    settings = Settings()
+    with handled():
+        services = build_services(settings.database_url)
+        services.identity.authenticate(settings.token)
+    build_mcp(services, token=settings.token).run("stdio")
+
+
+def audit(
+    ref: Annotated[str | None, typer.Option(help="Only events about this (a proposal id, group:NAME, ...).")] = None,
+    after: Annotated[int, typer.Option(help="Only events after this id.")] = 0,
+    limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """The audit log: who did what, when."""
+    rows = call(lambda api: api.audit(ref, after, limit))
+    emit(rows, as_json, lambda r: show_table(r, ["id", "at", "type", "actor", "group", "ref"]))
+
+
+def events(
+    after: Annotated[int, typer.Option(help="Only events after this id.")] = 0,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the next events when there are none.")] = 0,
+    limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Events after an id; with --wait, block until some arrive."""
+    rows = call(lambda api: api.list_events(after, wait, limit))
+    emit(rows, as_json, lambda r: show_table(r, ["id", "at", "type", "actor", "group", "ref"]))
+
+
+# -- members -----------------------------------------------------------------------------------------------
+
+
+@member_app.command("add")
+def member_add(
+    name: Annotated[str, typer.Argument(help="Slug name: a-z, 0-9, '.', '_', '-'.")],
+    kind: Annotated[str, typer.Option(help="agent or human.")] = "agent",
+    admin: Annotated[bool, typer.Option("--admin", help="Make a store administrator.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a member (store administrators only) and print its token, shown only this once."""
+    result = call(lambda api: api.create_member(name, kind, admin))
+    emit(result, as_json, lambda r: out.print(r["token"], markup=False))
+
+
+@member_app.command("list")
+def member_list(as_json: JsonFlag = False) -> None:
+    """Members you can see (every member for an administrator)."""
+    emit(call(lambda api: api.list_all_members()), as_json)
+
+
+@member_app.command("token")
+def member_token(name: str, as_json: JsonFlag = False) -> None:
+    """Issue another token for a member (itself or an administrator); printed only this once."""
+    result = call(lambda api: api.issue_token(name))
+    emit(result, as_json, lambda r: out.print(r["token"], markup=False))
+
+
+@member_app.command("revoke")
+def member_revoke(name: str, as_json: JsonFlag = False) -> None:
+    """Revoke every token of a member."""
+    emit(call(lambda api: api.revoke_tokens(name)), as_json)
+
+
+@member_app.command("whoami")
+def member_whoami(as_json: JsonFlag = False) -> None:
+    """Who ACCORD_TOKEN belongs to."""
+    emit(call(lambda api: api.whoami()), as_json)
+
+
+# -- groups ------------------------------------------------------------------------------------------------
+
+
+@group_app.command("create")
+def group_create(
+    name: str,
+    description: Annotated[str, typer.Option(help="What the group is for.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a group; if you are not a store administrator you join it as owner."""
+    emit(call(lambda api: api.create_group(name, description)), as_json)
+
+
+@group_app.command("add-member")
+def group_add_member(
+    group: str,
+    member: str,
+    role: Annotated[str, typer.Option(help="owner, admin or member.")] = "member",
+    weight: Annotated[str, typer.Option(help="Vote weight, > 0.")] = "1",
+    advisory: Annotated[bool, typer.Option("--advisory", help="Votes are shown, never counted.")] = False,
+    veto: Annotated[bool, typer.Option("--veto", help="A 'no' vetoes yes/no proposals.")] = False,
+    expertise: Annotated[list[str] | None, typer.Option(help="Expertise tags (repeat or comma-separate).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a member to a group, or update its role and voting settings."""
+    tags = split_list(expertise)
+    emit(call(lambda api: api.add_group_member(group, member, role, weight, advisory, veto, tags)), as_json)
+
+
+@group_app.command("remove-member")
+def group_remove_member(group: str, member: str, as_json: JsonFlag = False) -> None:
+    """Remove a member from a group; it loses access at once."""
+    emit(call(lambda api: api.remove_group_member(group, member)), as_json)
+
+
+@group_app.command("list")
+def group_list(as_json: JsonFlag = False) -> None:
+    """Your groups and your role in each."""
+    emit(call(lambda api: api.list_groups()), as_json)
+
+
+@group_app.command("members")
+def group_members(group: str, as_json: JsonFlag = False) -> None:
+    """A group's members with their roles and voting settings."""
+    emit(call(lambda api: api.list_members(group)), as_json)
+
+
+@group_app.command("policy")
+def group_policy(
+    group: str,
+    irreversible_pattern: Annotated[str | None, typer.Option(help="Regex of irreversible subjects.")] = None,
+    default_timeout: Annotated[int | None, typer.Option(help="Default gate timeout in seconds.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show or set the group's gate policy."""
+    emit(call(lambda api: api.set_gate_policy(group, irreversible_pattern, default_timeout)), as_json)
+
+
+# -- proposals ---------------------------------------------------------------------------------------------
+
+
+def show_proposal(p: dict[str, Any]) -> None:
+    out.print(f"[bold]{p['id']}[/bold]  {p['title']}", highlight=False)
+    show_fields(
+        p,
+        [
+            "group",
+            "status",
+            "voting_type",
+            "options",
+            "threshold_type",
+            "subject",
+            "deadline",
+            "round",
+            "result",
+            "threshold_met",
+            "outcome",
+            "tally",
+            "shares",
+            "participation",
+            "tied",
+            "vetoed_by",
+        ],
+    )
+    if p.get("provisional"):
+        out.print("(provisional: the figures as if finalized now)")
+    if p.get("votes"):
+        show_table(p["votes"], ["voter", "vote", "confidence", "comment"])
+
+
+@proposal_app.command("create")
+def proposal_create(
+    group: Annotated[str, typer.Option(help="The voting group.")],
+    title: Annotated[str, typer.Option(help="The question (at most 200 characters).")],
+    description: Annotated[str, typer.Option(help="Context for voters.")] = "",
+    voting_type: Annotated[str | None, typer.Option(help="yes_no, single, ranked or verdict.")] = None,
+    options: Annotated[list[str] | None, typer.Option(help="single/ranked options (repeat or comma-separate).")] = None,
+    threshold_type: Annotated[
+        str | None, typer.Option(help="majority, two_thirds, unanimous, quorum, supermajority or custom.")
+    ] = None,
+    threshold: Annotated[str | None, typer.Option(help="With custom: the share needed, e.g. 0.6.")] = None,
+    quorum: Annotated[str | None, typer.Option(help="Fraction of eligible voters who must vote.")] = None,
+    min_votes: Annotated[int | None, typer.Option(help="Minimum number of ballots.")] = None,
+    weighted: Annotated[bool | None, typer.Option("--weighted", help="Count weight x confidence.")] = None,
+    weighted_denominator: Annotated[str | None, typer.Option(help="weights or scores.")] = None,
+    deadline: Annotated[str | None, typer.Option(help="ISO-8601 instant after which no vote is accepted.")] = None,
+    deadline_hours: Annotated[str | None, typer.Option(help="Hours from now after which no vote is accepted.")] = None,
+    subject: Annotated[str | None, typer.Option(help="At most one open proposal per subject in a group.")] = None,
+    on_no_consensus: Annotated[
+        list[str] | None, typer.Option(help="discussion_round, expert_override, escalate (in order).")
+    ] = None,
+    max_rounds: Annotated[int | None, typer.Option(help="Last round allowed (default 2).")] = None,
+    domain: Annotated[str | None, typer.Option(help="Field of the decision, for expert override.")] = None,
+    critical: Annotated[bool, typer.Option("--critical", help="Unanimity of 3+ needs a human's check.")] = False,
+    preset: Annotated[
+        str | None, typer.Option(help="simple_majority, supermajority, unanimous, weighted, ranked_choice.")
+    ] = None,
+    prevent_self_vote: Annotated[bool | None, typer.Option("--prevent-self-vote", help="You may not vote.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open a proposal; prints its id (with --json, the whole proposal)."""
+    fields: dict[str, Any] = {
+        "group": group,
+        "title": title,
+        "description": description,
+        "voting_type": voting_type,
+        "options": split_list(options),
+        "threshold_type": threshold_type,
+        "threshold": threshold,
+        "quorum": quorum,
+        "min_votes": min_votes,
+        "weighted": weighted,
+        "weighted_denominator": weighted_denominator,
+        "deadline": deadline,
+        "deadline_hours": deadline_hours,
+        "subject": subject,
+        "on_no_consensus": split_list(on_no_consensus),
+        "max_rounds": max_rounds,
+        "domain": domain,
+        "critical": critical,
+        "preset": preset,
+        "prevent_self_vote": prevent_self_vote,
+    }
+    result = call(lambda api: api.create_proposal(**fields))
+    emit(result, as_json, lambda r: out.print(r["id"], markup=False))
+
+
+@proposal_app.command("vote")
+def proposal_vote(
+    proposal_id: str,
+    vote: Annotated[str, typer.Argument(help="yes/no/abstain, an option, or a comma-separated ranking.")],
+    comment: Annotated[str | None, typer.Option(help="Your rationale.")] = None,
+    confidence: Annotated[str | None, typer.Option(help="0.0-1.0 (default 1.0).")] = None,
+    evidence: Annotated[list[str] | None, typer.Option(help="A URL, path or quote (repeatable).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Cast or replace your vote."""
+    result = call(lambda api: api.cast_vote(proposal_id, vote, comment, confidence, evidence))
+    emit(result, as_json, lambda r: out.print(f"{'replaced' if r['replaced'] else 'recorded'}: {r['vote']}"))
+
+
+@proposal_app.command("show")
+def proposal_show(
+    proposal_id: str,
+    history: Annotated[bool, typer.Option("--history", help="Include every vote ever cast.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """A proposal with its running tally and every current vote."""
+    emit(call(lambda api: api.get_proposal(proposal_id, history)), as_json, show_proposal)
+
+
+@proposal_app.command("list")
+def proposal_list(
+    group: Annotated[str | None, typer.Option(help="Only this group.")] = None,
+    status: Annotated[str | None, typer.Option(help="open, escalated, finalized or cancelled.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Proposals of your groups, newest first."""
+    rows = call(lambda api: api.list_proposals(group, status, limit))
+    emit(rows, as_json, lambda r: show_table(r, ["id", "group", "title", "status", "outcome", "result", "voted"]))
+
+
+@proposal_app.command("finalize")
+def proposal_finalize(
+    proposal_id: str,
+    mitigation: Annotated[str | None, typer.Option(help="How dissent is addressed (decision record).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Compute and freeze the result (or start a re-vote or escalation, per on_no_consensus)."""
+    emit(call(lambda api: api.finalize_proposal(proposal_id, mitigation)), as_json, show_proposal)
+
+
+@proposal_app.command("cancel")
+def proposal_cancel(proposal_id: str, as_json: JsonFlag = False) -> None:
+    """Cancel an open proposal and release its subject."""
+    emit(call(lambda api: api.cancel_proposal(proposal_id)), as_json, lambda r: out.print(f"{r['id']} cancelled"))
+
+
+@proposal_app.command("wait")
+def proposal_wait(
+    proposal_id: str,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait (at most 3600).")] = 30,
+    as_json: JsonFlag = False,
+) -> None:
+    """Wait for a decision. Exit 0 passed, 2 vetoed, 1 any other final outcome, 3 still open at the timeout."""
+    result = call(lambda api: api.wait_proposal(proposal_id, timeout))
+    emit(result, as_json, lambda r: out.print(f"{r['id']}: {r['status']} ({r.get('outcome')})"))
+    raise typer.Exit(wait_exit_code(result))
+
+
+def wait_exit_code(result: dict[str, Any]) -> int:
+    if result["status"] == "open":
+        return PENDING
+    return {"passed": 0, "vetoed": 2}.get(result.get("outcome") or "", 1)

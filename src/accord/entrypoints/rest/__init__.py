@@ -1,0 +1,53 @@
+"""The HTTP server: REST under /v1, MCP at /mcp, the web page at /."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from accord.bootstrap import Services
+from accord.entrypoints.rest import core, deliberation, gates, milestones
+from accord.entrypoints.rest.common import install_error_handlers
+
+
+def create_app(services: Services, *, with_mcp: bool = True, with_web: bool = True) -> FastAPI:
+    """The FastAPI application over `services`."""
+    mcp_server = None
+    if with_mcp:
+        from accord.entrypoints.mcp import build_mcp
+
+        mcp_server = build_mcp(services)
+        mcp_app = mcp_server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if mcp_server is None:
+            yield
+            return
+        async with mcp_server.session_manager.run():
+            yield
+
+    app = FastAPI(
+        title="Accord",
+        version="0.1.0",
+        description="Consensus and coordination for teams of AI agents and the humans who oversee them.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for module in (core, milestones, gates, deliberation):
+        app.include_router(module.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    if with_web:
+        from accord.entrypoints.web import install_web
+
+        install_web(app, services)
+    if mcp_server is not None:
+        app.mount("/", mcp_app)
+    return app

@@ -1,0 +1,90 @@
+"""What every REST route shares: the caller (bearer token), the error shape, body models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException
+
+from accord.api import Api
+from accord.bootstrap import Services
+from accord.domain.errors import AccordError
+from accord.domain.members import Member
+
+bearer = HTTPBearer(auto_error=False, description="A member token: acc_…")
+
+
+class Body(BaseModel):
+    """Request bodies refuse unknown fields, so a misspelt field is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def current_member(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Member:
+    """The member whose bearer token came with the request (401 otherwise)."""
+    token = credentials.credentials if credentials else None
+    return services_of(request).identity.authenticate(token)
+
+
+def current_api(request: Request, member: Annotated[Member, Depends(current_member)]) -> Api:
+    return Api(services_of(request), member)
+
+
+CallerApi = Annotated[Api, Depends(current_api)]
+Caller = Annotated[Member, Depends(current_member)]
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One mapping from Accord's errors to HTTP: {"error": {"code", "message", "details"}}."""
+
+    @app.exception_handler(AccordError)
+    async def accord_error(_request: Request, exc: AccordError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.code, exc.message, _jsonable(exc.details)),
+            status_code=exc.http_status,
+            headers={"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"] if p != "body")
+            problems.append(f"{where}: {err['msg']}" if where else err["msg"])
+        details = {"errors": [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]}
+        return JSONResponse(error_body("validation_error", "; ".join(problems), details), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "error"
+        )
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

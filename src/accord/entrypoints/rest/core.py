@@ -1,0 +1,209 @@
+"""REST routes for members, groups, proposals and events (SPEC §1, §2, §8)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from accord.entrypoints.rest.common import Body, CallerApi
+
+router = APIRouter(prefix="/v1")
+
+
+class NewMember(Body):
+    name: str
+    kind: Literal["agent", "human"] = "agent"
+    admin: bool = False
+
+
+class NewGroup(Body):
+    name: str
+    description: str = ""
+
+
+class GroupMember(Body):
+    member: str
+    role: Literal["owner", "admin", "member"] = "member"
+    weight: float | str = 1
+    advisory: bool = False
+    veto: bool = False
+    expertise: list[str] | None = None
+
+
+class GatePolicy(Body):
+    irreversible_pattern: str | None = None
+    default_timeout_seconds: int | None = None
+
+
+class NewProposal(Body):
+    group: str
+    title: str
+    description: str = ""
+    voting_type: str | None = None
+    options: list[str] | None = None
+    threshold_type: str | None = None
+    threshold: float | str | None = None
+    quorum: float | str | None = None
+    min_votes: int | None = None
+    weighted: bool | None = None
+    weighted_denominator: str | None = None
+    deadline: str | None = None
+    deadline_hours: float | str | None = None
+    subject: str | None = None
+    allow_abstain: bool | None = None
+    prevent_self_vote: bool | None = None
+    on_no_consensus: list[str] | None = None
+    max_rounds: int | None = None
+    domain: str | None = None
+    critical: bool = False
+    preset: str | None = None
+
+
+class NewVote(Body):
+    vote: str | list[str]
+    comment: str | None = None
+    confidence: float | str | None = None
+    evidence: list[str] | None = None
+
+
+class Finalize(Body):
+    mitigation: str | None = None
+
+
+Json = dict[str, Any]
+
+
+@router.get("/me", tags=["members"])
+def whoami(api: CallerApi) -> Json:
+    """The caller: name, kind, whether a store administrator, and groups."""
+    return api.whoami()
+
+
+@router.post("/members", status_code=201, tags=["members"])
+def create_member(body: NewMember, api: CallerApi) -> Json:
+    """Create a member (store administrators only); the response holds its token, shown only this once."""
+    return api.create_member(body.name, body.kind, body.admin)
+
+
+@router.get("/members", tags=["members"])
+def list_all_members(api: CallerApi) -> list[Json]:
+    """Members the caller can see (every member for an administrator)."""
+    return api.list_all_members()
+
+
+@router.post("/members/{name}/tokens", status_code=201, tags=["members"])
+def issue_token(name: str, api: CallerApi) -> Json:
+    """A new token for a member (itself or an administrator); shown only this once."""
+    return api.issue_token(name)
+
+
+@router.delete("/members/{name}/tokens", tags=["members"])
+def revoke_tokens(name: str, api: CallerApi) -> Json:
+    """Revoke every token of a member."""
+    return api.revoke_tokens(name)
+
+
+@router.post("/groups", status_code=201, tags=["groups"])
+def create_group(body: NewGroup, api: CallerApi) -> Json:
+    """Create a group; a creator who is not a store administrator joins it as owner."""
+    return api.create_group(body.name, body.description)
+
+
+@router.get("/groups", tags=["groups"])
+def list_groups(api: CallerApi) -> list[Json]:
+    """The caller's groups with its role in each."""
+    return api.list_groups()
+
+
+@router.post("/groups/{group}/members", status_code=201, tags=["groups"])
+def add_group_member(group: str, body: GroupMember, api: CallerApi) -> Json:
+    """Add a member to a group, or update its role and voting settings (owners/admins)."""
+    return api.add_group_member(group, **body.model_dump())
+
+
+@router.get("/groups/{group}/members", tags=["groups"])
+def list_members(group: str, api: CallerApi) -> list[Json]:
+    """A group's members with roles, weights, advisory and veto flags, and expertise."""
+    return api.list_members(group)
+
+
+@router.delete("/groups/{group}/members/{member}", tags=["groups"])
+def remove_group_member(group: str, member: str, api: CallerApi) -> Json:
+    """Remove a member from a group (owners/admins)."""
+    return api.remove_group_member(group, member)
+
+
+@router.put("/groups/{group}/policy", tags=["groups"])
+def set_gate_policy(group: str, body: GatePolicy, api: CallerApi) -> Json:
+    """Set the group's gate policy: irreversible-subject regex and default timeout."""
+    return api.set_gate_policy(group, body.irreversible_pattern, body.default_timeout_seconds)
+
+
+@router.post("/proposals", status_code=201, tags=["proposals"])
+def create_proposal(body: NewProposal, api: CallerApi) -> Json:
+    """Open a proposal; the group's current members become its eligible voters."""
+    return api.create_proposal(**body.model_dump())
+
+
+@router.get("/proposals", tags=["proposals"])
+def list_proposals(
+    api: CallerApi,
+    group: str | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Json]:
+    """Proposals of the caller's groups, newest first."""
+    return api.list_proposals(group, status, limit)
+
+
+@router.get("/proposals/{proposal_id}", tags=["proposals"])
+def get_proposal(proposal_id: str, api: CallerApi, history: bool = False) -> Json:
+    """A proposal with its running tally, shares, participation and every current vote."""
+    return api.get_proposal(proposal_id, history)
+
+
+@router.post("/proposals/{proposal_id}/votes", status_code=201, tags=["proposals"])
+def cast_vote(proposal_id: str, body: NewVote, api: CallerApi) -> Json:
+    """Cast or replace the caller's vote."""
+    return api.cast_vote(proposal_id, body.vote, body.comment, body.confidence, body.evidence)
+
+
+@router.post("/proposals/{proposal_id}/finalize", tags=["proposals"])
+def finalize_proposal(proposal_id: str, api: CallerApi, body: Finalize | None = None) -> Json:
+    """Compute and freeze the result (or start a re-vote or escalation, per on_no_consensus)."""
+    return api.finalize_proposal(proposal_id, body.mitigation if body else None)
+
+
+@router.post("/proposals/{proposal_id}/cancel", tags=["proposals"])
+def cancel_proposal(proposal_id: str, api: CallerApi) -> Json:
+    """Cancel an open proposal and release its subject."""
+    return api.cancel_proposal(proposal_id)
+
+
+@router.get("/proposals/{proposal_id}/wait", tags=["proposals"])
+async def wait_proposal(proposal_id: str, api: CallerApi, timeout: Annotated[float, Query(ge=0, le=3600)] = 30) -> Json:
+    """Long-poll: returns as soon as the proposal leaves `open`, or at `timeout` with `timed_out: true`."""
+    return await api.services.proposals.wait_async(api.actor, proposal_id, timeout)
+
+
+@router.get("/events", tags=["events"])
+async def list_events(
+    api: CallerApi,
+    after: Annotated[int, Query(ge=0)] = 0,
+    wait: Annotated[float, Query(ge=0, le=300)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Json]:
+    """Events after id `after`; with `wait`, long-polls until at least one arrives."""
+    return await api.services.events.feed_async(api.actor, after, wait, limit)
+
+
+@router.get("/audit", tags=["events"])
+def audit(
+    api: CallerApi,
+    ref: str | None = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Json]:
+    """The audit log, optionally about one thing (a proposal id, `group:NAME`, ...)."""
+    return api.audit(ref, after, limit)
