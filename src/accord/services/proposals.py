@@ -181,6 +181,15 @@ class ProposalService:
     ) -> dict[str, Any]:
         """Open a proposal in `spec.group`; its eligible voters are the group's members as they are now."""
         now = self.ctx.now()
+        with self.ctx.uow() as uow:
+            p = self.open_in(uow, actor, spec, kind=kind, payload=payload, now=now)
+            uow.commit()
+        return proposal_view(p, now)
+
+    def open_in(
+        self, uow: UnitOfWork, actor: Member, spec: ProposalSpec, *, kind: str, payload: Any, now: datetime
+    ) -> Proposal:
+        """`create` inside the caller's unit of work (a milestone and its consensus proposals commit together)."""
         check_text(spec.title, spec.description or "")
         rules = build_rules(spec)
         strategies = check_strategies(spec.on_no_consensus)
@@ -192,69 +201,67 @@ class ProposalService:
         if subject is not None and len(subject) > 500:
             raise ValidationError("subject is longer than 500 characters", field="subject")
         prevent_self_vote = bool(spec.prevent_self_vote) if spec.prevent_self_vote is not None else kind == "gate"
-        with self.ctx.uow() as uow:
-            require_group(uow, actor, spec.group)
-            voters = {
-                m.member: Voter(
-                    name=m.member,
-                    kind=m.kind,
-                    weight=m.settings.weight,
-                    advisory=m.settings.advisory,
-                    veto=m.settings.veto,
-                    expertise=m.settings.expertise,
-                )
-                for m in uow.groups.memberships(spec.group)
-                if not (prevent_self_vote and m.member == actor.name)
-            }
-            p = Proposal(
-                id=new_id("prop"),
-                group=spec.group,
-                title=spec.title.strip(),
-                description=spec.description or "",
-                created_by=actor.name,
-                created_at=now,
-                rules=rules,
-                deadline=deadline,
-                subject=subject,
-                prevent_self_vote=prevent_self_vote,
-                on_no_consensus=strategies,
-                max_rounds=max_rounds,
-                domain=spec.domain,
-                critical=spec.critical,
-                kind=kind,
-                voters=voters,
-                payload=payload,
+        require_group(uow, actor, spec.group)
+        voters = {
+            m.member: Voter(
+                name=m.member,
+                kind=m.kind,
+                weight=m.settings.weight,
+                advisory=m.settings.advisory,
+                veto=m.settings.veto,
+                expertise=m.settings.expertise,
             )
-            uow.proposals.add(p)
-            record(
-                uow,
-                "proposal.created",
-                at=now,
-                actor=actor.name,
-                group=p.group,
-                ref=p.id,
-                proposal_id=p.id,
-                title=p.title,
-                kind=kind,
-                subject=subject,
-            )
-            send_system(
-                uow,
-                group=p.group,
-                to=list(voters),
-                type="REQUEST",
-                subject=subject or p.title,
-                content=f"{actor.name} asks for your vote: {p.title}",
-                payload={
-                    "proposal_id": p.id,
-                    "kind": kind,
-                    "voting_type": rules.voting_type,
-                    "options": list(rules.options),
-                },
-                at=now,
-            )
-            uow.commit()
-        return proposal_view(p, now)
+            for m in uow.groups.memberships(spec.group)
+            if not (prevent_self_vote and m.member == actor.name)
+        }
+        p = Proposal(
+            id=new_id("prop"),
+            group=spec.group,
+            title=spec.title.strip(),
+            description=spec.description or "",
+            created_by=actor.name,
+            created_at=now,
+            rules=rules,
+            deadline=deadline,
+            subject=subject,
+            prevent_self_vote=prevent_self_vote,
+            on_no_consensus=strategies,
+            max_rounds=max_rounds,
+            domain=spec.domain,
+            critical=spec.critical,
+            kind=kind,
+            voters=voters,
+            payload=payload,
+        )
+        uow.proposals.add(p)
+        record(
+            uow,
+            "proposal.created",
+            at=now,
+            actor=actor.name,
+            group=p.group,
+            ref=p.id,
+            proposal_id=p.id,
+            title=p.title,
+            kind=kind,
+            subject=subject,
+        )
+        send_system(
+            uow,
+            group=p.group,
+            to=list(voters),
+            type="REQUEST",
+            subject=subject or p.title,
+            content=f"{actor.name} asks for your vote: {p.title}",
+            payload={
+                "proposal_id": p.id,
+                "kind": kind,
+                "voting_type": rules.voting_type,
+                "options": list(rules.options),
+            },
+            at=now,
+        )
+        return p
 
     def vote(
         self,
@@ -435,11 +442,15 @@ class ProposalService:
         with self.ctx.uow() as uow:
             p = self.load(uow, actor, proposal_id, for_update=True)
             p.may_cancel(actor.name, manages=manages(actor, uow.groups.membership(p.group, actor.name)))
-            p.cancel(by=actor.name, at=now)
-            uow.proposals.save(p)
-            record(uow, "proposal.cancelled", at=now, actor=actor.name, group=p.group, ref=p.id, proposal_id=p.id)
+            self.cancel_in(uow, p, by=actor.name, now=now)
             uow.commit()
         return proposal_view(p, now)
+
+    def cancel_in(self, uow: UnitOfWork, p: Proposal, *, by: str, now: datetime) -> None:
+        """Cancel `p` inside the caller's unit of work (permissions are the caller's to check)."""
+        p.cancel(by=by, at=now)
+        uow.proposals.save(p)
+        record(uow, "proposal.cancelled", at=now, actor=by, group=p.group, ref=p.id, proposal_id=p.id)
 
     # -- waiting -------------------------------------------------------------------------------------------
 
