@@ -1,0 +1,104 @@
+"""One way to call an operation through each face, so the same cases run on REST, MCP and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
+from mcp import Client
+from typer.testing import CliRunner
+
+from accord.bootstrap import Services
+from accord.entrypoints.cli import app as cli_app
+from accord.entrypoints.mcp import build_mcp
+from accord.entrypoints.rest import create_app
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    code: int  # HTTP status, CLI exit code, or 0/1 for MCP success/tool error
+    message: str
+    data: Any = None
+
+
+class RestDriver:
+    name = "rest"
+
+    def __init__(self, services: Services, url: str) -> None:
+        self.client = TestClient(create_app(services, with_mcp=False, with_web=False))
+
+    def call(self, token: str | None, op: str, **args: Any) -> Outcome:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if op == "create_proposal":
+            response = self.client.post("/v1/proposals", json=args, headers=headers)
+        elif op == "cast_vote":
+            pid = args.pop("proposal_id")
+            response = self.client.post(f"/v1/proposals/{pid}/votes", json=args, headers=headers)
+        elif op == "get_proposal":
+            response = self.client.get(f"/v1/proposals/{args['proposal_id']}", headers=headers)
+        elif op == "finalize_proposal":
+            response = self.client.post(f"/v1/proposals/{args['proposal_id']}/finalize", headers=headers)
+        else:
+            raise AssertionError(op)
+        body = response.json()
+        if response.status_code >= 400:
+            assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+            return Outcome(False, response.status_code, body["error"]["message"])
+        return Outcome(True, response.status_code, "", body)
+
+
+class McpDriver:
+    name = "mcp"
+
+    def __init__(self, services: Services, url: str) -> None:
+        self.services = services
+
+    def call(self, token: str | None, op: str, **args: Any) -> Outcome:
+        async def run() -> Outcome:
+            async with Client(build_mcp(self.services, token=token)) as client:
+                result = await client.call_tool(op, args)
+            if result.is_error:
+                text = " ".join(getattr(c, "text", "") for c in result.content)
+                return Outcome(False, 1, text)
+            return Outcome(True, 0, "", result.structured_content)
+
+        return asyncio.run(run())
+
+
+class CliDriver:
+    name = "cli"
+
+    def __init__(self, services: Services, url: str) -> None:
+        self.url = url
+        self.runner = CliRunner()
+
+    def call(self, token: str | None, op: str, **args: Any) -> Outcome:
+        argv: list[str]
+        if op == "create_proposal":
+            argv = ["proposal", "create", "--group", args.pop("group"), "--title", args.pop("title")]
+            for key, value in args.items():
+                flag = "--" + key.replace("_", "-")
+                argv += [flag, ",".join(value)] if isinstance(value, list) else [flag, str(value)]
+        elif op == "cast_vote":
+            vote = args["vote"]
+            argv = ["proposal", "vote", args["proposal_id"], ",".join(vote) if isinstance(vote, list) else vote]
+            if "confidence" in args:
+                argv += ["--confidence", str(args["confidence"])]
+        elif op == "get_proposal":
+            argv = ["proposal", "show", args["proposal_id"]]
+        elif op == "finalize_proposal":
+            argv = ["proposal", "finalize", args["proposal_id"]]
+        else:
+            raise AssertionError(op)
+        env = {"ACCORD_DATABASE_URL": self.url, "ACCORD_TOKEN": token or "", "ACCORD_URL": ""}
+        result = self.runner.invoke(cli_app, [*argv, "--json"], env=env)
+        if result.exit_code != 0:
+            return Outcome(False, result.exit_code, result.stderr.strip())
+        return Outcome(True, 0, "", json.loads(result.stdout))
+
+
+DRIVERS = [RestDriver, McpDriver, CliDriver]

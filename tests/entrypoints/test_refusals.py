@@ -1,0 +1,210 @@
+"""Every refusal of SPEC §2 on every face: the right code, the message naming the problem, nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from accord.bootstrap import Services
+from accord.clock import FixedClock
+from tests.entrypoints.drivers import DRIVERS, CliDriver, McpDriver, RestDriver
+from tests.support import World
+
+Driver = RestDriver | McpDriver | CliDriver
+
+
+@dataclass
+class Case:
+    """A refusal: set-up, the call, and what each face must answer."""
+
+    name: str
+    op: str
+    args: Callable[[dict[str, Any]], dict[str, Any]]
+    message: str
+    rest: int
+    cli: int
+    as_member: str = "a2"
+    setup: Callable[[World, FixedClock], dict[str, Any]] = field(default=lambda w, c: {})
+
+
+def _open(world: World, clock: FixedClock, **fields: Any) -> dict[str, Any]:
+    return {"pid": world.api("a1").create_proposal("team", "Question", **fields)["id"]}
+
+
+def _finalized(world: World, clock: FixedClock) -> dict[str, Any]:
+    ctx = _open(world, clock)
+    world.api("a1").finalize_proposal(ctx["pid"])
+    return ctx
+
+
+def _past_deadline(world: World, clock: FixedClock) -> dict[str, Any]:
+    ctx = _open(world, clock, deadline_hours=1)
+    clock.advance(hours=2)
+    return ctx
+
+
+def _locked(world: World, clock: FixedClock) -> dict[str, Any]:
+    return _open(world, clock, subject="deploy")
+
+
+CASES = [
+    Case(
+        "unknown option",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "Mongo"},
+        "unknown option 'Mongo': allowed options are Redis, Valkey",
+        422,
+        65,
+        setup=lambda w, c: _open(w, c, voting_type="single", options=["Redis", "Valkey"]),
+    ),
+    Case(
+        "duplicate options",
+        "create_proposal",
+        lambda c: {"group": "team", "title": "Cache?", "voting_type": "single", "options": ["Redis", " redis"]},
+        "duplicate option",
+        422,
+        65,
+    ),
+    Case(
+        "malformed ranked ballot",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": ["SSO", "SSO"]},
+        "a ranked vote lists SSO more than once",
+        422,
+        65,
+        setup=lambda w, c: _open(w, c, voting_type="ranked", options=["SSO", "API v2"]),
+    ),
+    Case(
+        "confidence outside 0-1",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "yes", "confidence": 1.5},
+        "confidence must be 0.0-1.0, got 1.5",
+        422,
+        65,
+        setup=_open,
+    ),
+    Case(
+        "abstain under unanimous",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "abstain"},
+        "abstain is not allowed under unanimous",
+        422,
+        65,
+        setup=lambda w, c: _open(w, c, threshold_type="unanimous"),
+    ),
+    Case(
+        "vote after the deadline",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "yes"},
+        "voting closed at 2026-01-01T13:00:00+00:00",
+        409,
+        75,
+        setup=_past_deadline,
+    ),
+    Case(
+        "vote after finalize",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "yes"},
+        "is finalized",
+        409,
+        75,
+        setup=_finalized,
+    ),
+    Case(
+        "not an eligible voter",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "yes"},
+        "a1 is not an eligible voter of",
+        403,
+        77,
+        as_member="a1",
+        setup=lambda w, c: _open(w, c, prevent_self_vote=True),
+    ),
+    Case(
+        "second open proposal on a locked subject",
+        "create_proposal",
+        lambda c: {"group": "team", "title": "Deploy again", "subject": "deploy"},
+        "subject 'deploy' already has an open request prop_",
+        409,
+        75,
+        setup=_locked,
+    ),
+    Case(
+        "wrong token",
+        "get_proposal",
+        lambda c: {"proposal_id": c["pid"]},
+        "invalid token",
+        401,
+        77,
+        as_member="<wrong>",
+        setup=_open,
+    ),
+    Case(
+        "missing token",
+        "get_proposal",
+        lambda c: {"proposal_id": c["pid"]},
+        "missing token",
+        401,
+        77,
+        as_member="<none>",
+        setup=_open,
+    ),
+    Case(
+        "non-member reading a group's proposal",
+        "get_proposal",
+        lambda c: {"proposal_id": c["pid"]},
+        "not found",
+        404,
+        66,
+        as_member="outsider",
+        setup=_open,
+    ),
+    Case(
+        "non-member voting",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "yes"},
+        "not found",
+        404,
+        66,
+        as_member="outsider",
+        setup=_open,
+    ),
+]
+
+
+@pytest.fixture
+def refusal_world(sqlite_url: str, clock: FixedClock) -> Any:
+    from accord.bootstrap import build_services
+
+    services = build_services(sqlite_url, clock)
+    world = World(services)
+    world.group("team", ["a1", "a2", "a3"])
+    world.group("elsewhere", ["outsider"])
+    yield services, world
+    services.close()
+
+
+def _state(world: World) -> tuple[Any, ...]:
+    admin = world.api("admin")
+    proposals = [admin.get_proposal(p["id"], history=True) for p in admin.list_proposals()]
+    return tuple(proposals), tuple(e["id"] for e in admin.list_events(limit=500))
+
+
+@pytest.mark.parametrize("driver_class", DRIVERS, ids=lambda d: d.name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_refusal(
+    case: Case, driver_class: type[Driver], refusal_world: tuple[Services, World], sqlite_url: str, clock: FixedClock
+) -> None:
+    services, world = refusal_world
+    context = case.setup(world, clock)
+    token = {"<wrong>": "acc_not-a-token", "<none>": None}.get(case.as_member, world.tokens.get(case.as_member))
+    before = _state(world)
+    outcome = driver_class(services, sqlite_url).call(token, case.op, **case.args(context))
+    assert not outcome.ok
+    assert case.message in outcome.message
+    expected = {"rest": case.rest, "cli": case.cli, "mcp": 1}[driver_class.name]
+    assert outcome.code == expected
+    assert _state(world) == before
