@@ -16,3 +16,5 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sweep_interval_seconds: float = 5.0
+    # Signs web-page session cookies; unset, each server process makes its own (sign-ins end at restart).
+    session_secret: str | None = None

@@ -41,6 +41,14 @@ class IdentityService:
             raise AuthError("invalid token: it matches no member (or it was revoked)")
         return member
 
+    def authenticate_hash(self, token_hash: str) -> Member:
+        """`authenticate` for a web session, which keeps the token's stored hash and never the token."""
+        with self.ctx.uow(write=False) as uow:
+            member = uow.members.by_token_hash(token_hash)
+        if member is None:
+            raise AuthError("your sign-in has ended: its token was revoked; sign in again with a current token")
+        return member
+
     def create_member(self, actor: Member, name: str, kind: str = "agent", admin: bool = False) -> dict[str, Any]:
         """Create a member and its first token (returned only now); store administrators only."""
         if not actor.is_admin:
