@@ -71,7 +71,7 @@ def test_readme_tour(shell: Shell) -> None:
     listed = shell.json("proposal", "list", token=tokens["cy"])
     assert [p["id"] for p in listed] == [pid] and listed[0]["voted"] is True
     audit = shell.json("audit", "--ref", pid, token=admin)
-    assert [e["type"] for e in audit][0] == "proposal.created"
+    assert audit[0]["type"] == "proposal.created"
 
 
 def test_usage_errors_exit_64_and_domain_errors_their_codes(shell: Shell) -> None:
