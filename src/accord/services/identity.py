@@ -8,7 +8,6 @@ from accord.domain.errors import AuthError, ConflictError, ForbiddenError, NotFo
 from accord.domain.members import Member, check_kind, check_slug
 from accord.services.context import Context, record
 from accord.services.ids import hash_token, new_token
-from accord.storage.migrate import upgrade
 
 ADMIN = "admin"
 
@@ -19,6 +18,8 @@ class IdentityService:
 
     def init_store(self) -> dict[str, Any]:
         """Create (or upgrade) the store and the `admin` member; returns its token, shown only once."""
+        from accord.storage.migrate import upgrade  # Alembic is only needed here; keep CLI start-up quick
+
         upgrade(self.ctx.engine)
         now = self.ctx.now()
         with self.ctx.uow() as uow:
