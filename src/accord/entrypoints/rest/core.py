@@ -25,7 +25,7 @@ class NewGroup(Body):
 class GroupMember(Body):
     member: str
     role: Literal["owner", "admin", "member"] = "member"
-    weight: float | str = 1
+    weight: float | str = 1.0
     advisory: bool = False
     veto: bool = False
     expertise: list[str] | None = None
