@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 import typer.main
 
@@ -41,9 +41,9 @@ def face_source(face: str) -> str:
     return "\n".join(p.read_text() for p in sorted((ENTRYPOINTS / face).glob("*.py")))
 
 
-def walk(command: click.Command, path: str = "accord") -> list[tuple[str, click.Command]]:
+def walk(command: Any, path: str = "accord") -> list[tuple[str, Any]]:
     found = [(path, command)]
-    if isinstance(command, click.Group):
+    if hasattr(command, "commands"):  # a group (Typer vendors its own click)
         for name, sub in command.commands.items():
             found += walk(sub, f"{path} {name}")
     return found
