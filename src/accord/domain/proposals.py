@@ -173,7 +173,7 @@ def _check_options(raw: list[str] | None) -> tuple[str, ...]:
     if not raw or len(raw) < MIN_OPTIONS or len(raw) > MAX_OPTIONS:
         count = len(raw or [])
         raise ValidationError(
-            f"options must list {MIN_OPTIONS}-{MAX_OPTIONS} distinct names, got {count}", field="options"
+            f"CONS-001: options must list {MIN_OPTIONS}-{MAX_OPTIONS} distinct names, got {count}", field="options"
         )
     seen: dict[str, str] = {}
     cleaned: list[str] = []
@@ -284,6 +284,12 @@ def parse_choice(rules: Rules, raw: object) -> Choice:
             dupes = sorted({n for n in names if names.count(n) > 1})
             raise ValidationError(f"a ranked vote lists {', '.join(dupes)} more than once", field="vote")
         return tuple(names)
+    if rules.voting_type == "verdict" and not (isinstance(raw, str) and normalize_option(raw) in VERDICT_OPTIONS):
+        raise ValidationError(
+            f"CONS-001: a verdict ballot is accept, reject or abstain, got {raw!r}",
+            field="vote",
+            allowed=[*VERDICT_OPTIONS, ABSTAIN],
+        )
     if not isinstance(raw, str) or not raw.strip():
         allowed = [*rules.options, *([ABSTAIN] if rules.allow_abstain else [])]
         raise ValidationError(f"vote must be one of {', '.join(allowed)}", field="vote", allowed=allowed)
@@ -377,7 +383,10 @@ class Proposal:
             raise ValidationError(
                 f"comment is {len(comment)} characters; at most {MAX_COMMENT} allowed", field="comment"
             )
-        conf = Fraction(1) if confidence is None else in_unit_interval(confidence, "confidence", allow_zero=True)
+        try:
+            conf = Fraction(1) if confidence is None else in_unit_interval(confidence, "confidence", allow_zero=True)
+        except ValidationError as exc:  # seed 001's rule id, so scripts and models can look it up
+            raise ValidationError(f"CONS-003: {exc.message}", **exc.details) from None
         ballot = Ballot(
             voter=voter,
             choice=choice,

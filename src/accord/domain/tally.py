@@ -80,6 +80,7 @@ class TallyResult:
     vetoed_by: tuple[str, ...] = ()
     rounds: list[dict[str, Any]] = field(default_factory=list)
     unanimous_count: int = 0
+    verdict: dict[str, Any] | None = None  # the verdict table's figures (voting_type verdict, SPEC §4.1)
 
     def as_dict(self, rules: Rules) -> dict[str, Any]:
         """The JSON shape every face returns (shares as floats rounded to 4 places)."""
@@ -105,11 +106,18 @@ class TallyResult:
             data["vetoed_by"] = list(self.vetoed_by)
         if rules.voting_type == "ranked":
             data["rounds"] = self.rounds
+        if self.verdict is not None:
+            data["threshold"] = "verdict table (SPEC §4.1)"
+            data["verdict"] = self.verdict
         return data
 
 
 def tally(proposal: Proposal) -> TallyResult:
     """Count a proposal's current ballots under its rules, as if it were finalized now."""
+    if proposal.rules.voting_type == "verdict":
+        from accord.domain.verdict import tally_verdict  # verdict.py builds on this module
+
+        return tally_verdict(proposal)
     rules = proposal.rules
     counted_voters = proposal.counted_voters
     voters = {v.name: v for v in counted_voters}

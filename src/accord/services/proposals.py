@@ -108,9 +108,13 @@ class ProposalService:
 
     # -- reading -------------------------------------------------------------------------------------------
 
-    def load(self, uow: UnitOfWork, actor: Member, proposal_id: str, *, for_update: bool = False) -> Proposal:
-        """The proposal if the actor may see it; NotFoundError otherwise (existence is not leaked)."""
-        p = uow.proposals.get(proposal_id, for_update=for_update)
+    def load(
+        self, uow: UnitOfWork, actor: Member, proposal_id: str, *, for_update: bool = False, only_actor: bool = False
+    ) -> Proposal:
+        """The proposal if the actor may see it; NotFoundError otherwise (existence is not leaked).
+
+        `only_actor` loads just the actor's voter snapshot and ballot (see ProposalRepository.get)."""
+        p = uow.proposals.get(proposal_id, for_update=for_update, only_voter=actor.name if only_actor else None)
         if p is None:
             raise NotFoundError(f"proposal {proposal_id} not found", proposal_id=proposal_id)
         try:
@@ -273,10 +277,10 @@ class ProposalService:
         confidence: float | str | None = None,
         evidence: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Cast (or replace) the caller's vote; returns the ballot and the provisional tally."""
+        """Cast (or replace) the caller's vote; returns the ballot as recorded."""
         now = self.ctx.now()
         with self.ctx.uow() as uow:
-            p = self.load(uow, actor, proposal_id, for_update=True)
+            p = self.load(uow, actor, proposal_id, for_update=True, only_actor=True)
             ballot, replaced = p.cast(
                 actor.name, vote, at=now, comment=comment, confidence=confidence, evidence=evidence
             )
@@ -293,8 +297,8 @@ class ProposalService:
                 vote=ballot.shown(),
                 round=p.round,
             )
-            result = tally(p)
-            if result.vetoed_by and actor.name in result.vetoed_by:
+            voter = p.voters[actor.name]
+            if p.rules.voting_type == "yes_no" and voter.veto and not voter.advisory and ballot.choice == "no":
                 record(
                     uow,
                     "proposal.vetoed",
@@ -312,9 +316,10 @@ class ProposalService:
             "vote": ballot.shown(),
             "comment": ballot.comment,
             "confidence": float(ballot.confidence),
+            "evidence": list(ballot.evidence),
             "replaced": replaced is not None,
             "round": p.round,
-            "provisional": result.as_dict(p.rules),
+            "cast_at": iso(ballot.cast_at),
         }
 
     def finalize(self, actor: Member, proposal_id: str, *, mitigation: str | None = None) -> dict[str, Any]:
@@ -367,10 +372,12 @@ class ProposalService:
                 to=list(p.voters),
                 type="NOTICE",
                 subject=p.title,
-                content=f"No consensus in round {archived_round} of {p.title!r}: please read the leading "
-                f"arguments and vote again (round {p.round}).",
+                content=f"No consensus in round {archived_round} of {p.title!r}"
+                f"{' (claim CONTESTED: challenge round)' if step.reason == 'challenge_round' else ''}: please read "
+                f"the leading arguments and vote again (round {p.round}).",
                 payload={
                     "proposal_id": p.id,
+                    "reason": step.reason,
                     "round": p.round,
                     "previous": figures,
                     "leading_arguments": arguments,
@@ -384,6 +391,8 @@ class ProposalService:
                 "leading_arguments": arguments,
             }
         if step.kind == "escalate":
+            # Not final: `outcome` says so (a waiting script must not read a pending vote as "passed").
+            figures = {**figures, "vote_outcome": figures["outcome"], "outcome": "escalated"}
             p.escalate(figures, step.reason or "no_consensus")
             if step.reason == deliberation.SCRUTINY:
                 figures["warnings"] = [deliberation.SCRUTINY]
