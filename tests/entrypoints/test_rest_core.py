@@ -47,7 +47,8 @@ def test_members_groups_and_a_proposal(setup: tuple[Services, World, TestClient]
     vote = client.post(
         f"/v1/proposals/{p['id']}/votes", json={"vote": "no", "comment": "risky"}, headers=auth(world, "ana")
     )
-    assert vote.status_code == 201 and vote.json()["provisional"]["outcome"] == "vetoed"
+    assert vote.status_code == 201 and vote.json()["vote"] == "no"
+    assert client.get(f"/v1/proposals/{p['id']}", headers=auth(world, "bo")).json()["outcome"] == "vetoed"
     listed = client.get("/v1/proposals", params={"status": "open"}, headers=auth(world, "bo")).json()
     assert [x["id"] for x in listed] == [p["id"]]
     final = client.post(f"/v1/proposals/{p['id']}/finalize", headers=auth(world, "bo")).json()

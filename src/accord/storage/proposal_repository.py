@@ -104,17 +104,25 @@ class ProposalRepository:
         row = self.conn.execute(query.order_by(t.proposals.c.created_at.desc(), t.proposals.c.id.desc())).first()
         return row[0] if row else None
 
-    def get(self, proposal_id: str, *, for_update: bool = False) -> Proposal | None:
+    def get(self, proposal_id: str, *, for_update: bool = False, only_voter: str | None = None) -> Proposal | None:
+        """The proposal with its voters and current ballots.
+
+        With `only_voter`, `voters` and `ballots` hold just that member's snapshot and ballot: enough to
+        cast a vote without reading the whole electorate (the vote path stays O(1) in the group's size).
+        """
         query = select(t.proposals).where(t.proposals.c.id == proposal_id)
         if for_update:
             query = query.with_for_update()
         row = self.conn.execute(query).mappings().first()
         if row is None:
             return None
-        voters = self.conn.execute(select(t.proposal_voters).where(t.proposal_voters.c.proposal_id == proposal_id))
-        ballots = self.conn.execute(
-            select(t.votes).where(t.votes.c.proposal_id == proposal_id).order_by(t.votes.c.cast_at)
-        )
+        voter_query = select(t.proposal_voters).where(t.proposal_voters.c.proposal_id == proposal_id)
+        ballot_query = select(t.votes).where(t.votes.c.proposal_id == proposal_id).order_by(t.votes.c.cast_at)
+        if only_voter is not None:
+            voter_query = voter_query.where(t.proposal_voters.c.member == only_voter)
+            ballot_query = ballot_query.where(t.votes.c.voter == only_voter)
+        voters = self.conn.execute(voter_query)
+        ballots = self.conn.execute(ballot_query)
         p = _proposal(row)
         p.voters = {v.name: v for v in (_voter(r) for r in voters.mappings())}
         p.ballots = {b.voter: b for b in (_ballot(r) for r in ballots.mappings())}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from types import TracebackType
 
@@ -13,6 +14,17 @@ from accord.domain.errors import UnavailableError
 from accord.storage.engine import is_sqlite
 from accord.storage.proposal_repository import ProposalRepository
 from accord.storage.repositories import EventRepository, GroupRepository, MemberRepository, MessageRepository
+
+_writer_locks: dict[int, threading.Lock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def writer_lock(engine: Engine) -> threading.Lock:
+    """One lock per SQLite engine: this process's writers queue here, woken at once, instead of polling
+    SQLite's file lock through its busy handler (which sleeps up to 100 ms between tries). Other
+    processes still meet at the file lock, bounded by the busy timeout."""
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(id(engine), threading.Lock())
 
 
 class UnitOfWork:
@@ -27,12 +39,17 @@ class UnitOfWork:
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
+        self._lock = writer_lock(self._engine) if self._write and is_sqlite(self._engine) else None
+        if self._lock is not None:
+            self._lock.acquire()
         try:
             conn = self._engine.connect()
             if is_sqlite(self._engine) and not self._write:
                 conn = conn.execution_options(sqlite_begin="DEFERRED")
             conn.begin()
         except OperationalError as exc:
+            if self._lock is not None:
+                self._lock.release()
             raise UnavailableError(f"the store is unavailable: {exc.orig}") from exc
         self.conn = conn
         self.members = MemberRepository(conn)
@@ -54,5 +71,7 @@ class UnitOfWork:
                 self.conn.rollback()
         finally:
             self.conn.close()
+            if self._lock is not None:
+                self._lock.release()
         if self._committed and self._on_commit is not None:
             self._on_commit()

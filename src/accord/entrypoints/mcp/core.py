@@ -103,7 +103,7 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         vote: "yes" / "no" / "abstain" for yes_no; an option name for single; for ranked, the options in
         your order of preference, as a list or a comma-separated string ("API v2,SSO"); a prefix is fine.
         comment: your rationale. confidence: 0.0-1.0 (default 1.0). evidence: URLs, paths or quotes.
-        Returns your ballot and the provisional tally."""
+        Returns your ballot as recorded (get_proposal shows the running tally)."""
         return await caller.run(ctx, lambda api: api.cast_vote(proposal_id, vote, comment, confidence, evidence))
 
     @server.tool()
