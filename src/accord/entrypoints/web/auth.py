@@ -1,0 +1,46 @@
+"""Signing in with a member token, and out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from accord.domain.errors import AccordError
+from accord.entrypoints.web.common import AnyVisitor, WebRoute, page, redirect, safe_next
+from accord.entrypoints.web.forms import form_of
+from accord.entrypoints.web.session import hash_of, new_session, set_cookie
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+@router.get("/signin")
+def signin_page(v: AnyVisitor, next: str | None = None, signed_out: str | None = None) -> Response:
+    if v.member is not None:
+        return redirect(v, safe_next(next))
+    notice = "You are signed out." if signed_out else None
+    return page(v, "signin.html", next=safe_next(next), error=None, notice=notice)
+
+
+@router.post("/signin")
+async def signin(request: Request, v: AnyVisitor) -> Response:
+    form = await form_of(request)
+    next_path = safe_next(form.get("next"))
+    try:
+        v.check_csrf(form.get("csrf"))
+        member = v.services.identity.authenticate(form.get("token"))
+    except AccordError as exc:
+        return page(v, "signin.html", status=exc.http_status, error=exc.message, next=next_path)
+    # A new session (and nonce) at sign-in: a session fixed before sign-in never becomes a signed-in one.
+    session = new_session(v.services.ctx.now(), member.name, hash_of(form.get("token") or ""))
+    response = redirect(None, next_path)
+    set_cookie(response, request, v.web.signer, session)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request, v: AnyVisitor) -> Response:
+    form = await form_of(request)
+    v.check_csrf(form.get("csrf"))
+    response = redirect(None, "/signin?signed_out=1")
+    set_cookie(response, request, v.web.signer, new_session(v.services.ctx.now()))
+    return response

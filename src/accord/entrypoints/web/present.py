@@ -1,0 +1,106 @@
+"""How values read on the page: percentages, instants in UTC with the time left, labels for rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+THRESHOLDS = {
+    "majority": "majority",
+    "two_thirds": "two thirds",
+    "unanimous": "unanimous",
+    "quorum": "quorum (half take part, then a majority)",
+    "supermajority": "supermajority (¾ take part, then two thirds)",
+    "custom": "custom",
+}
+OUTCOMES = {
+    "passed": "passed",
+    "rejected": "rejected",
+    "vetoed": "vetoed",
+    "no_quorum": "not enough votes",
+    "no_consensus": "no consensus",
+    "revote": "re-vote",
+    "expired": "expired",
+}
+VOTING_TYPES = {"yes_no": "yes / no", "single": "single choice", "ranked": "ranked choice", "verdict": "verdict"}
+
+
+def parse(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def utc(value: str | datetime | None) -> str:
+    """'2026-05-01 12:00 UTC' — the fallback the browser replaces with its own time zone."""
+    at = parse(value)
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if at else ""
+
+
+def iso(value: str | datetime | None) -> str:
+    at = parse(value)
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else ""
+
+
+def span(seconds: float) -> str:
+    """A duration as a person says it: '2 d 3 h', '3 h 5 min', '4 min', 'less than a minute'."""
+    seconds = int(abs(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min"
+    return "less than a minute"
+
+
+def time_left(value: str | datetime | None, now: datetime) -> str:
+    """'3 h 5 min left' or 'closed 4 min ago'."""
+    at = parse(value)
+    if at is None:
+        return ""
+    seconds = (at - now).total_seconds()
+    return f"{span(seconds)} left" if seconds > 0 else f"closed {span(seconds)} ago"
+
+
+def pct(value: float | None) -> str:
+    if value is None:
+        return "-"
+    text = f"{value * 100:.1f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def vote_text(value: Any) -> str:
+    if isinstance(value, list):
+        return " > ".join(str(v) for v in value) if value else "(empty)"
+    return str(value)
+
+
+def threshold_text(view: dict[str, Any]) -> str:
+    name = THRESHOLDS.get(view.get("threshold_type") or "", view.get("threshold_type") or "")
+    rule = view.get("threshold")
+    return f"{name}: {rule}" if isinstance(rule, str) else name
+
+
+def number(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+FILTERS = {
+    "utc": utc,
+    "iso": iso,
+    "pct": pct,
+    "vote_text": vote_text,
+    "number": number,
+    "outcome_text": lambda o: OUTCOMES.get(o or "", o or ""),
+    "voting_type_text": lambda t: VOTING_TYPES.get(t or "", t or ""),
+    "time_left": time_left,
+}

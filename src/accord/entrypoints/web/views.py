@@ -1,0 +1,152 @@
+"""What a page shows, gathered from the operations the member may call (no rules decided here).
+
+The buttons offered (vote, finalize, cancel, resolve) follow the rules of SPEC §2.5 and §4 so that a person
+is not shown a button that can only fail; the operation itself still decides and its refusal is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord.api import Api
+from accord.domain.errors import NotFoundError
+from accord.entrypoints.web.forms import Form, rank_field
+from accord.entrypoints.web.present import number
+
+
+@dataclass
+class ProposalPage:
+    proposal: dict[str, Any]
+    role: str | None
+    my_vote: dict[str, Any] | None
+    can_vote: bool
+    can_finalize: bool
+    can_cancel: bool
+    can_resolve: bool
+    record: dict[str, Any] | None = None
+    voted: set[str] = field(default_factory=set)
+
+
+def role_in(api: Api, group: str) -> str | None:
+    """The caller's role in `group` (None when it is a store administrator outside the group)."""
+    for m in api.list_members(group):
+        if m["member"] == api.actor.name:
+            return str(m["role"])
+    return None
+
+
+def proposal_page(api: Api, proposal_id: str) -> ProposalPage:
+    p = api.get_proposal(proposal_id)
+    me = api.actor
+    role = role_in(api, p["group"])
+    manages = me.is_admin or role in ("owner", "admin")
+    creator = p["created_by"] == me.name
+    eligible = {v["member"]: v for v in p["eligible_voters"]}
+    voted = {b["voter"] for b in p["votes"]}
+    everyone = all(name in voted for name, v in eligible.items() if not v["advisory"])
+    is_open = p["status"] == "open"
+    return ProposalPage(
+        proposal=p,
+        role=role,
+        my_vote=next((b for b in p["votes"] if b["voter"] == me.name), None),
+        can_vote=is_open and not p["voting_closed"] and me.name in eligible,
+        can_finalize=is_open and (manages or creator or (me.name in eligible and (everyone or p["voting_closed"]))),
+        can_cancel=p["status"] in ("open", "escalated") and (manages or creator),
+        can_resolve=p["status"] == "escalated" and me.kind == "human" and manages,
+        record=decision_record(api, p),
+        voted=voted,
+    )
+
+
+def decision_record(api: Api, p: dict[str, Any]) -> dict[str, Any] | None:
+    """The decision record of a decided proposal, when the deliberation feature provides one."""
+    if p["status"] != "finalized":
+        return None
+    getter = getattr(api, "get_decision_record", None)
+    if getter is None:
+        return None
+    try:
+        record: dict[str, Any] = getter(p["id"])
+    except NotFoundError:
+        return None
+    return record
+
+
+@dataclass
+class Queue:
+    """What waits for the member: votes, escalations to resolve, and the rest of the open work."""
+
+    to_vote: list[dict[str, Any]]
+    escalations: list[dict[str, Any]]
+    to_finalize: list[dict[str, Any]]
+    other_open: list[dict[str, Any]]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.to_vote or self.escalations or self.to_finalize or self.other_open)
+
+
+def queue(api: Api) -> Queue:
+    me = api.actor
+    roles = {g["name"]: g["role"] for g in api.list_groups()}
+    to_vote: list[dict[str, Any]] = []
+    to_finalize: list[dict[str, Any]] = []
+    other: list[dict[str, Any]] = []
+    for summary in api.list_proposals(status="open", limit=200):
+        p = api.get_proposal(summary["id"])
+        eligible = {v["member"]: v for v in p["eligible_voters"]}
+        voted = {b["voter"] for b in p["votes"]}
+        item = {**summary, "kind": p["kind"], "ballots": len(voted), "eligible": len(eligible)}
+        everyone = all(name in voted for name, v in eligible.items() if not v["advisory"])
+        manages = me.is_admin or roles.get(p["group"]) in ("owner", "admin")
+        if me.name in eligible and me.name not in voted and not p["voting_closed"]:
+            to_vote.append(item)
+        elif (everyone or p["voting_closed"]) and (manages or p["created_by"] == me.name or me.name in eligible):
+            to_finalize.append(item)
+        else:
+            other.append(item)
+    escalations = [
+        {**e, "can_resolve": me.kind == "human" and (me.is_admin or roles.get(e["group"]) in ("owner", "admin"))}
+        for e in api.list_proposals(status="escalated", limit=200)
+    ]
+    # Soonest deadline first; proposals without one after, newest first as listed.
+    to_vote.sort(key=lambda i: (i["deadline"] is None, i["deadline"] or ""))
+    return Queue(to_vote, escalations, to_finalize, other)
+
+
+def vote_defaults(page: ProposalPage, form: Form | None) -> dict[str, Any]:
+    """What the vote form shows filled in: the values just submitted (after a refusal), else the current vote."""
+    options: list[str] = page.proposal["options"]
+    if form is not None:
+        return {
+            "choice": form.get("vote"),
+            "ranks": {o: form.get(rank_field(i)) or "" for i, o in enumerate(options)},
+            "abstain": bool(form.get("abstain")),
+            "comment": form.get("comment") or "",
+            "confidence": form.get("confidence") or "1",
+            "evidence": form.get("evidence") or "",
+        }
+    mine = page.my_vote or {}
+    vote = mine.get("vote")
+    ranking = vote if isinstance(vote, list) else []
+    return {
+        "choice": vote if isinstance(vote, str) else None,
+        "ranks": {o: str(ranking.index(o) + 1) if o in ranking else "" for o in options},
+        "abstain": vote == "abstain",
+        "comment": mine.get("comment") or "",
+        "confidence": number(mine["confidence"]) if mine else "1",
+        "evidence": "\n".join(mine.get("evidence") or []),
+    }
+
+
+def dissent(p: dict[str, Any]) -> list[dict[str, Any]]:
+    """Counted ballots that chose something other than the result (first choice for a ranking)."""
+    result = p.get("result")
+    out = []
+    for b in p["votes"]:
+        choice = b["vote"][0] if isinstance(b["vote"], list) and b["vote"] else b["vote"]
+        if b.get("advisory") or choice == "abstain" or result is None or choice == result:
+            continue
+        out.append(b)
+    return out
