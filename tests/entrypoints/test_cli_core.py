@@ -124,3 +124,9 @@ def test_a_waiting_process_wakes_when_another_process_decides(shell: Shell) -> N
     woke_after = time.monotonic() - decided
     assert waiter.returncode == 0 and json.loads(stdout)["status"] == "finalized"
     assert woke_after < 10  # it woke on the event, far before its 60 s timeout
+
+
+def test_an_unreachable_store_exits_69(tmp_path: Path) -> None:
+    shell = Shell("postgresql://postgres@127.0.0.1:1/nowhere")
+    done = shell.run("group", "list", token="acc_x", check=False)
+    assert done.returncode == 69 and done.stderr.startswith("error: the store is unavailable")

@@ -103,3 +103,12 @@ def test_long_poll_wait_and_event_feed(setup: tuple[Services, World, TestClient]
         assert time.monotonic() - started < 5
         assert results["wait"]["status"] == "finalized" and results["wait"]["timed_out"] is False
         assert results["feed"][0]["type"] == "proposal.finalized"
+
+
+def test_an_unreachable_store_is_503_not_a_traceback() -> None:
+    services = build_services("postgresql://postgres@127.0.0.1:1/nowhere")
+    client = TestClient(create_app(services, with_mcp=False, with_web=False))
+    response = client.get("/v1/groups", headers={"Authorization": "Bearer acc_x"})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    services.close()

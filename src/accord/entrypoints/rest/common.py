@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -9,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from accord.api import Api
@@ -16,6 +18,7 @@ from accord.bootstrap import Services
 from accord.domain.errors import AccordError
 from accord.domain.members import Member
 
+log = logging.getLogger("accord.rest")
 bearer = HTTPBearer(auto_error=False, description="A member token: acc_…")
 
 
@@ -69,6 +72,17 @@ def install_error_handlers(app: FastAPI) -> None:
             problems.append(f"{where}: {err['msg']}" if where else err["msg"])
         details = {"errors": [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]}
         return JSONResponse(error_body("validation_error", "; ".join(problems), details), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def store_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("store unavailable: %s", exc.orig)
+        return JSONResponse(error_body("unavailable", "the store is unavailable; try again"), status_code=503)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not bad input: keep the traceback in the server log, give the client the usual shape.
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(error_body("internal_error", "internal error; the server log has the details"), 500)
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
