@@ -92,7 +92,12 @@ class EventHub:
         self._high_water: int | None = None
 
     def subscribe(self, refs: Iterable[str] | None) -> Subscription:
+        """Interest in events with these refs (None: all), effective for every event committed from now on."""
         sub = Subscription(self, None if refs is None else frozenset(refs))
+        if self._high_water is None:
+            # Fix the starting point before the caller reads its state, so no later event can be missed.
+            with self.engine.connect() as conn:
+                self._high_water = EventRepository(conn).high_water()
         with self._lock:
             self._subs.add(sub)
             if self._thread is None or not self._thread.is_alive():
