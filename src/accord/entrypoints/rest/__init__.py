@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,10 +11,15 @@ from fastapi import FastAPI
 from accord.bootstrap import Services
 from accord.entrypoints.rest import core, deliberation, gates, milestones
 from accord.entrypoints.rest.common import install_error_handlers
+from accord.services.sweeper import Sweeper
+from accord.settings import Settings
 
 
-def create_app(services: Services, *, with_mcp: bool = True, with_web: bool = True) -> FastAPI:
-    """The FastAPI application over `services`."""
+def create_app(
+    services: Services, *, with_mcp: bool = True, with_web: bool = True, sweep_interval: float | None = None
+) -> FastAPI:
+    """The FastAPI application over `services`; while it runs, a sweeper sends due notices every
+    `sweep_interval` seconds (default ACCORD_SWEEP_INTERVAL_SECONDS; 0 turns it off)."""
     mcp_server = None
     if with_mcp:
         from accord.entrypoints.mcp import build_mcp
@@ -23,11 +29,17 @@ def create_app(services: Services, *, with_mcp: bool = True, with_web: bool = Tr
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if mcp_server is None:
-            yield
-            return
-        async with mcp_server.session_manager.run():
-            yield
+        interval = Settings().sweep_interval_seconds if sweep_interval is None else sweep_interval
+        sweeper = Sweeper(services, interval)
+        sweeper.start()
+        try:
+            if mcp_server is None:
+                yield
+                return
+            async with mcp_server.session_manager.run():
+                yield
+        finally:
+            await asyncio.to_thread(sweeper.stop)
 
     app = FastAPI(
         title="Accord",
