@@ -51,8 +51,9 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # Writers take the lock up front so two transactions never both read-then-write (no lost updates).
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        # Writers (UnitOfWork(write=True), migrations) ask for IMMEDIATE: they take the lock up front so two
+        # transactions never both read-then-write (no lost updates). Plain reads stay DEFERRED.
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine

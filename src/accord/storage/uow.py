@@ -44,8 +44,8 @@ class UnitOfWork:
             self._lock.acquire()
         try:
             conn = self._engine.connect()
-            if is_sqlite(self._engine) and not self._write:
-                conn = conn.execution_options(sqlite_begin="DEFERRED")
+            if is_sqlite(self._engine):
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE" if self._write else "DEFERRED")
             conn.begin()
         except OperationalError as exc:
             if self._lock is not None:
