@@ -112,6 +112,7 @@ class MilestoneChanges(MilestoneBase):
             cp = self.checkpoint(uow, m, order)
             if refs is not None:
                 refs = tuple(Ref(x.order) if x.milestone == m.id else x for x in refs)
+                self._check_not_completed(m, cp)
                 self._set_dependencies(uow, m, cp, [resolver.id_of(x, f"checkpoint {cp.order}") for x in refs])
                 changes["depends_on"] = [x.shown() for x in refs]
             for name, value in changes.items():
@@ -132,13 +133,16 @@ class MilestoneChanges(MilestoneBase):
             uow.commit()
         return result
 
-    def _set_dependencies(self, uow: UnitOfWork, m: Milestone, cp: Checkpoint, deps: list[str]) -> None:
+    @staticmethod
+    def _check_not_completed(m: Milestone, cp: Checkpoint) -> None:
         if cp.is_completed:
             raise ConflictError(
                 f"checkpoint {cp.order} is completed; its dependencies can no longer change",
                 milestone_id=m.id,
                 order=cp.order,
             )
+
+    def _set_dependencies(self, uow: UnitOfWork, m: Milestone, cp: Checkpoint, deps: list[str]) -> None:
         if cp.id in deps:
             raise ValidationError(f"checkpoint {cp.order} cannot depend on itself", field="depends_on")
         r = repo(uow)
