@@ -72,7 +72,12 @@ def test_every_operation_is_an_mcp_tool(sqlite_url: str) -> None:
 def test_every_operation_has_a_route_and_a_command(face: str) -> None:
     source = face_source(face)
     # The long-polls call the async variant of the same service method.
-    aliases = {"wait_proposal": "proposals.wait_async(", "list_events": "events.feed_async("}
+    aliases = {
+        "wait_proposal": "proposals.wait_async(",
+        "list_events": "events.feed_async(",
+        "gate_wait": "gates.wait_async(",
+        "recv_message": "inbox.recv_async(",
+    }
     missing = [
         op
         for op in operations()

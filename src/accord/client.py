@@ -1,12 +1,436 @@
-"""The Python client: the same operations as `accord.api.Api`, over HTTP (filled in by the gates feature)."""
+"""The Python client: the same operations as `accord.api.Api`, over HTTP, with the same results and errors.
+
+    from accord.client import AccordClient
+    with AccordClient("http://127.0.0.1:8000", "acc_…") as accord:
+        rid = accord.gate_request("deploy", {"version": "2.0"}, group="eng")["request_id"]
+        if accord.wait_for_consensus("deploy", timeout=600, group="eng")["status"] == "approved":
+            ...
+
+Refusals come back as the same `accord.domain.errors` classes with the same messages, so the CLI prints
+and exits the same against a server (ACCORD_URL + ACCORD_TOKEN) as on a local store.
+"""
 
 from __future__ import annotations
 
-from accord.domain.errors import UnavailableError
+import math
+import time
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from accord.domain import errors
+from accord.domain.errors import AccordError, UnavailableError
+
+DEFAULT_TIMEOUT = 30.0
+MAX_SERVER_WAIT = 3600  # the server's longest single long-poll
+
+
+def _error_classes() -> dict[str, type[AccordError]]:
+    """Every AccordError subclass by the code it declares itself (subclasses that inherit a code don't claim it)."""
+    found: dict[str, type[AccordError]] = {}
+    pending: list[type[AccordError]] = [AccordError]
+    while pending:
+        cls = pending.pop()
+        if "code" in vars(cls):
+            found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+BY_STATUS: dict[int, type[AccordError]] = {
+    400: errors.ValidationError,
+    401: errors.AuthError,
+    403: errors.ForbiddenError,
+    404: errors.NotFoundError,
+    405: errors.ValidationError,
+    409: errors.ConflictError,
+    422: errors.ValidationError,
+}
+
+
+def error_from(response: httpx.Response) -> AccordError:
+    """The AccordError a REST error response stands for (same class, message and details as on the server)."""
+    try:
+        body = response.json()
+        error = body["error"]
+        code, message, details = str(error["code"]), str(error["message"]), dict(error.get("details") or {})
+    except (ValueError, KeyError, TypeError):
+        text = response.text.strip()[:500] or response.reason_phrase
+        if response.status_code >= 500 or response.status_code not in BY_STATUS:
+            return UnavailableError(f"the server answered {response.status_code}: {text}")
+        return BY_STATUS[response.status_code](text)
+    cls = _error_classes().get(code) or BY_STATUS.get(response.status_code)
+    if cls is None:
+        cls = UnavailableError if response.status_code >= 500 else errors.ValidationError
+    exc = cls.__new__(cls)
+    AccordError.__init__(exc, message, **details)
+    return exc
+
+
+def _clean(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _p(segment: str) -> str:
+    return quote(str(segment), safe="")
 
 
 class AccordClient:
-    """Talks to an `accord serve` at `url` as the member of `token`."""
+    """Talks to an `accord serve` at `url` as the member whose `token` it carries."""
 
-    def __init__(self, url: str, token: str | None) -> None:
-        raise UnavailableError("remote mode (ACCORD_URL) is not available yet")
+    def __init__(
+        self, url: str, token: str | None, *, timeout: float = DEFAULT_TIMEOUT, http: httpx.Client | None = None
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = http or httpx.Client(base_url=self.url, timeout=timeout)
+        self._http.headers.update(headers)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> AccordClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        wait: float = 0,
+    ) -> Any:
+        """One request; AccordErrors for refusals, UnavailableError when the server cannot be reached."""
+        limit = self.timeout + float(wait)
+        query = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in _clean(params or {}).items()}
+        try:
+            response = self._http.request(method, "/v1" + path, params=query, json=body, timeout=limit)
+        except httpx.TimeoutException:
+            raise UnavailableError(f"the server at {self.url} did not answer within {limit:g}s") from None
+        except httpx.HTTPError as exc:
+            raise UnavailableError(f"the server at {self.url} is unavailable: {exc}") from None
+        if response.status_code >= 400:
+            raise error_from(response)
+        return response.json()
+
+    def _one(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        return cast(dict[str, Any], self._call(method, path, **kw))
+
+    def _many(self, method: str, path: str, **kw: Any) -> list[dict[str, Any]]:
+        return cast(list[dict[str, Any]], self._call(method, path, **kw))
+
+    def _maybe(self, method: str, path: str, **kw: Any) -> dict[str, Any] | None:
+        return cast(dict[str, Any] | None, self._call(method, path, **kw))
+
+    # -- members and groups --------------------------------------------------------------------------------
+
+    def whoami(self) -> dict[str, Any]:
+        return self._one("GET", "/me")
+
+    def create_member(self, name: str, kind: str = "agent", admin: bool = False) -> dict[str, Any]:
+        return self._one("POST", "/members", body={"name": name, "kind": kind, "admin": admin})
+
+    def issue_token(self, name: str) -> dict[str, Any]:
+        return self._one("POST", f"/members/{_p(name)}/tokens")
+
+    def revoke_tokens(self, name: str) -> dict[str, Any]:
+        return self._one("DELETE", f"/members/{_p(name)}/tokens")
+
+    def list_all_members(self) -> list[dict[str, Any]]:
+        return self._many("GET", "/members")
+
+    def create_group(self, name: str, description: str = "") -> dict[str, Any]:
+        return self._one("POST", "/groups", body={"name": name, "description": description})
+
+    def list_groups(self) -> list[dict[str, Any]]:
+        return self._many("GET", "/groups")
+
+    def add_group_member(
+        self,
+        group: str,
+        member: str,
+        role: str = "member",
+        weight: float | str = 1,
+        advisory: bool = False,
+        veto: bool = False,
+        expertise: list[str] | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "member": member,
+            "role": role,
+            "weight": weight,
+            "advisory": advisory,
+            "veto": veto,
+            "expertise": expertise,
+        }
+        return self._one("POST", f"/groups/{_p(group)}/members", body=body)
+
+    def remove_group_member(self, group: str, member: str) -> dict[str, Any]:
+        return self._one("DELETE", f"/groups/{_p(group)}/members/{_p(member)}")
+
+    def list_members(self, group: str) -> list[dict[str, Any]]:
+        return self._many("GET", f"/groups/{_p(group)}/members")
+
+    def set_gate_policy(
+        self, group: str, irreversible_pattern: str | None = None, default_timeout_seconds: int | None = None
+    ) -> dict[str, Any]:
+        body = {"irreversible_pattern": irreversible_pattern, "default_timeout_seconds": default_timeout_seconds}
+        return self._one("PUT", f"/groups/{_p(group)}/policy", body=body)
+
+    # -- proposals and events ------------------------------------------------------------------------------
+
+    def create_proposal(
+        self,
+        group: str,
+        title: str,
+        description: str = "",
+        voting_type: str | None = None,
+        options: list[str] | None = None,
+        threshold_type: str | None = None,
+        threshold: float | str | None = None,
+        quorum: float | str | None = None,
+        min_votes: int | None = None,
+        weighted: bool | None = None,
+        weighted_denominator: str | None = None,
+        deadline: str | None = None,
+        deadline_hours: float | str | None = None,
+        subject: str | None = None,
+        allow_abstain: bool | None = None,
+        prevent_self_vote: bool | None = None,
+        on_no_consensus: list[str] | None = None,
+        max_rounds: int | None = None,
+        domain: str | None = None,
+        critical: bool = False,
+        preset: str | None = None,
+    ) -> dict[str, Any]:
+        body = _clean(
+            {
+                "group": group,
+                "title": title,
+                "description": description,
+                "voting_type": voting_type,
+                "options": options,
+                "threshold_type": threshold_type,
+                "threshold": threshold,
+                "quorum": quorum,
+                "min_votes": min_votes,
+                "weighted": weighted,
+                "weighted_denominator": weighted_denominator,
+                "deadline": deadline,
+                "deadline_hours": deadline_hours,
+                "subject": subject,
+                "allow_abstain": allow_abstain,
+                "prevent_self_vote": prevent_self_vote,
+                "on_no_consensus": on_no_consensus,
+                "max_rounds": max_rounds,
+                "domain": domain,
+                "critical": critical,
+                "preset": preset,
+            }
+        )
+        return self._one("POST", "/proposals", body=body)
+
+    def cast_vote(
+        self,
+        proposal_id: str,
+        vote: str | list[str],
+        comment: str | None = None,
+        confidence: float | str | None = None,
+        evidence: list[str] | None = None,
+    ) -> dict[str, Any]:
+        body = _clean({"vote": vote, "comment": comment, "confidence": confidence, "evidence": evidence})
+        return self._one("POST", f"/proposals/{_p(proposal_id)}/votes", body=body)
+
+    def get_proposal(self, proposal_id: str, history: bool = False) -> dict[str, Any]:
+        return self._one("GET", f"/proposals/{_p(proposal_id)}", params={"history": history})
+
+    def list_proposals(
+        self, group: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        params = {"group": group, "status": status, "limit": limit}
+        return self._many("GET", "/proposals", params=params)
+
+    def finalize_proposal(self, proposal_id: str, mitigation: str | None = None) -> dict[str, Any]:
+        body = {"mitigation": mitigation}
+        return self._one("POST", f"/proposals/{_p(proposal_id)}/finalize", body=body)
+
+    def cancel_proposal(self, proposal_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/proposals/{_p(proposal_id)}/cancel")
+
+    def wait_proposal(self, proposal_id: str, timeout: float = 30) -> dict[str, Any]:
+        path = f"/proposals/{_p(proposal_id)}/wait"
+        return self._one("GET", path, params={"timeout": timeout}, wait=timeout)
+
+    def list_events(self, after: int = 0, wait: float = 0, limit: int = 100) -> list[dict[str, Any]]:
+        params = {"after": after, "wait": wait, "limit": limit}
+        return self._many("GET", "/events", params=params, wait=wait)
+
+    def audit(self, ref: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        return self._many("GET", "/audit", params={"ref": ref, "after": after, "limit": limit})
+
+    # -- gates ---------------------------------------------------------------------------------------------
+
+    def gate_request(
+        self, subject: str, payload: Any = None, group: str | None = None, timeout_seconds: float | None = None
+    ) -> dict[str, Any]:
+        body = {"subject": subject, "payload": payload, "group": group, "timeout_seconds": timeout_seconds}
+        return self._one("POST", "/gates", body=body)
+
+    def gate_vote(self, request_id: str, vote: str, comment: str | None = None) -> dict[str, Any]:
+        body = {"vote": vote, "comment": comment}
+        return self._one("POST", f"/gates/{_p(request_id)}/votes", body=body)
+
+    def gate_tally(self, subject: str, group: str | None = None) -> dict[str, Any]:
+        return self._one("GET", "/gates/tally", params={"subject": subject, "group": group})
+
+    def gate_wait(self, subject: str, timeout: float = 300, group: str | None = None) -> dict[str, Any]:
+        params = {"timeout": timeout, "group": group}
+        return self._one("GET", f"/gates/{_p(subject)}/wait", params=params, wait=timeout)
+
+    def gate_close(self, request_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/gates/{_p(request_id)}/close")
+
+    # -- inbox ---------------------------------------------------------------------------------------------
+
+    def send_message(
+        self,
+        to: str,
+        content: str,
+        group: str,
+        type: str = "NOTICE",
+        subject: str | None = None,
+        payload: Any = None,
+        ttl_seconds: int | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "to": to,
+            "content": content,
+            "group": group,
+            "type": type,
+            "subject": subject,
+            "payload": payload,
+            "ttl_seconds": ttl_seconds,
+        }
+        return self._one("POST", "/messages", body=body)
+
+    def check_inbox(
+        self, since: str | None = None, unread_only: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        params = {"since": since, "unread_only": unread_only, "limit": limit}
+        return self._many("GET", "/inbox", params=params)
+
+    def recv_message(
+        self, wait: float = 0, type: str | None = None, subject: str | None = None
+    ) -> dict[str, Any] | None:
+        body = {"wait": wait, "type": type, "subject": subject}
+        return self._maybe("POST", "/inbox/recv", body=body, wait=wait)
+
+    def peek_message(self, type: str | None = None, subject: str | None = None) -> dict[str, Any] | None:
+        return self._maybe("GET", "/inbox/peek", params={"type": type, "subject": subject})
+
+    def claim_message(self, message_id: str, timeout_seconds: int = 300) -> dict[str, Any]:
+        body = {"timeout_seconds": timeout_seconds}
+        return self._one("POST", f"/messages/{_p(message_id)}/claim", body=body)
+
+    def complete_message(self, message_id: str, response: str | None = None) -> dict[str, Any]:
+        body = {"response": response}
+        return self._one("POST", f"/messages/{_p(message_id)}/complete", body=body)
+
+    def release_message(self, message_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/messages/{_p(message_id)}/release")
+
+    # -- seed 002's patterns -------------------------------------------------------------------------------
+
+    def wait_for_consensus(self, subject: str, timeout: float, group: str | None = None) -> dict[str, Any]:
+        """Block until the gate on `subject` (or a request id) is decided; fail-closed.
+
+        Returns {"status": "approved" | "rejected" | "vetoed", "reason", "request_id", "gate"}: a gate still
+        pending when `timeout` ends is `rejected` with reason "timeout" (never approval); an expired gate is
+        `rejected` with reason "expired"; a rejected vote is `rejected` with reason "rejected"."""
+        end = time.monotonic() + max(0.0, float(timeout))
+        while True:
+            remaining = max(0.0, end - time.monotonic())
+            gate = self.gate_wait(subject, min(remaining, MAX_SERVER_WAIT), group)
+            if not gate.get("timed_out") or end - time.monotonic() <= 0:
+                break
+            subject = gate["request_id"]  # keep waiting on the same request, not a newer one on the subject
+        status = gate["status"]
+        if gate.get("timed_out") or status == "pending":
+            outcome, reason = "rejected", "timeout"
+        elif status in ("approved", "vetoed"):
+            outcome, reason = status, status
+        else:
+            outcome, reason = "rejected", status  # "rejected" or "expired"
+        return {
+            "status": outcome,
+            "reason": reason,
+            "request_id": gate["request_id"],
+            "detail": gate["reason"],
+            "gate": gate,
+        }
+
+    def fan_out(
+        self, subject: str, agents: list[str], payload: Any, timeout: float, group: str | None = None
+    ) -> dict[str, Any]:
+        """Dispatch one task to several agents and collect their answers, like Promise.allSettled.
+
+        Opens a gate request on `subject` (one fan-out per subject at a time), sends each agent a TASK whose
+        payload is {"request_id", "payload"}, then collects the RESPONSE messages on `subject` whose
+        payload.request_id is the request's (agents answer with send_message(..., type="RESPONSE",
+        payload={"request_id": ...}) or by completing the task). One agent failing never aborts the others.
+        The request is closed at the end whatever happens, so the subject is free again.
+
+        Returns {"request_id", "succeeded": [{"agent", "result", "message_id"}], "failed": ["<agent> timeout"
+        or "<agent>: <why the task could not be sent>"], "quorum": more than half of the agents answered}.
+        RESPONSE messages on `subject` for other requests are consumed and dropped."""
+        if group is None:
+            mine = self.whoami().get("groups") or []
+            group = mine[0] if len(mine) == 1 else None
+        request = self.gate_request(subject, payload, group, max(1, math.ceil(timeout)))
+        request_id = request["request_id"]
+        group = request["group"]
+        succeeded: list[dict[str, Any]] = []
+        failed: list[str] = []
+        waiting: list[str] = []
+        try:
+            for agent in dict.fromkeys(agents):
+                try:
+                    self.send_message(
+                        agent,
+                        f"task {subject!r} for request {request_id}",
+                        group,
+                        "TASK",
+                        subject,
+                        {"request_id": request_id, "payload": payload},
+                        max(1, math.ceil(timeout)),
+                    )
+                    waiting.append(agent)
+                except AccordError as exc:
+                    failed.append(f"{agent}: {exc.message}")
+            end = time.monotonic() + timeout
+            while waiting and (remaining := end - time.monotonic()) > 0:
+                message = self.recv_message(min(remaining, MAX_SERVER_WAIT), "RESPONSE", subject)
+                if message is None:
+                    continue
+                body = message.get("payload")
+                if isinstance(body, dict) and body.get("request_id") == request_id and message["from"] in waiting:
+                    waiting.remove(message["from"])
+                    succeeded.append({"agent": message["from"], "result": body, "message_id": message["id"]})
+            failed.extend(f"{agent} timeout" for agent in waiting)
+        finally:
+            try:
+                self.gate_close(request_id)  # release the subject even on failure (seed: finally)
+            except AccordError:
+                pass
+        return {
+            "request_id": request_id,
+            "succeeded": succeeded,
+            "failed": failed,
+            "quorum": 2 * len(succeeded) > len(list(dict.fromkeys(agents))),
+        }
