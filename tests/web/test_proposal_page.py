@@ -165,9 +165,12 @@ def test_finalizing_shows_the_decision_with_dissent_and_mitigation(site: Site) -
     page = client.get(response.headers["location"]).text
     assert "The proposal is finalized." in page
     decision = page[page.index('id="decision"') : page.index('id="live"')]
-    assert "passed" in decision and "<strong>yes</strong>" in decision
-    assert "<strong>carol</strong> (no, confidence 0.6): Missing rollback plan" in decision
-    assert "Rollback doc by Friday" in decision
+    assert 'class="badge outcome-passed">passed<' in decision
+    assert 'Decision: <strong class="decision-text">yes</strong>' in decision
+    assert "Consensus: REACHED (66.7% threshold met)" in decision
+    assert "<strong>carol</strong> preferred no (confidence 0.6): Missing rollback plan" in decision
+    assert '<dt>Mitigation</dt><dd class="text">Rollback doc by Friday</dd>' in decision
+    assert "## Decision Record" in decision  # the Markdown, to copy
     assert "Final tally" in page
     assert 'action="/proposals/' + pid + '/vote"' not in page
     assert 'action="/proposals/' + pid + '/finalize"' not in page
@@ -212,3 +215,71 @@ def test_the_proposals_list_filters_by_group_and_status(site: Site) -> None:
     bad = client.get("/proposals?status=closed")
     assert bad.status_code == 422
     assert "status &#39;closed&#39; is not allowed: use open, escalated, finalized or cancelled" in bad.text
+
+
+def escalated(site: Site) -> str:
+    api = site.world.api("bob")
+    pid: str = api.create_proposal(
+        "backend-team", "Which DB?", voting_type="single", options=["Postgres", "Dynamo"], on_no_consensus=["escalate"]
+    )["id"]
+    api.cast_vote(pid, "Postgres", comment="Joins")
+    site.world.api("carol").cast_vote(pid, "Dynamo", comment="Scale")
+    assert api.finalize_proposal(pid)["status"] == "escalated"
+    return pid
+
+
+def test_a_human_owner_resolves_an_escalation_and_reads_the_record(site: Site) -> None:
+    pid = escalated(site)
+    client = site.client("alice")
+    page = client.get(f"/proposals/{pid}").text
+    assert "Escalated to humans" in page
+    assert 'action="/proposals/' + pid + '/resolve"' in page
+    csrf = csrf_in(page)
+    before = site.events()
+    missing = client.post(f"/proposals/{pid}/resolve", data={"csrf": csrf, "decision": "Postgres", "rationale": " "})
+    assert missing.status_code == 422
+    assert errors_in(missing.text) == ["CONS-002: rationale is required: say why the humans decided this"]
+    assert "Postgres" in missing.text and 'value="Postgres" checked' in missing.text
+    assert site.events() == before
+    data = {"csrf": csrf, "decision": "Postgres", "rationale": "We know it well", "mitigation": "Shard later"}
+    response = client.post(f"/proposals/{pid}/resolve", data=data)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/proposals/{pid}?done=resolve#decision"
+    record = client.get(response.headers["location"]).text
+    assert "Your decision is recorded." in record
+    assert "Human decision - alice\nWe know it well" in record
+    assert "<strong>carol</strong> preferred Dynamo (confidence 1): Scale" in record
+
+
+def test_only_a_human_owner_of_the_group_sees_and_may_use_the_resolve_form(site: Site) -> None:
+    pid = escalated(site)
+    for name in ("carol", "bob"):
+        page = site.client(name).get(f"/proposals/{pid}").text
+        assert 'action="/proposals/' + pid + '/resolve"' not in page
+    carol = site.client("carol")
+    response = carol.post(
+        f"/proposals/{pid}/resolve",
+        data={"csrf": csrf_in(carol.get("/").text), "decision": "Dynamo", "rationale": "mine"},
+    )
+    assert response.status_code == 403
+    assert errors_in(response.text) == [
+        f"carol may not resolve {pid}: only a human owner/admin of group backend-team may"
+    ]
+    assert site.world.api("carol").get_proposal(pid)["status"] == "escalated"
+
+
+def test_a_gate_shows_its_own_status_and_takes_votes_by_its_rules(site: Site) -> None:
+    gate = site.world.api("bob").gate_request("deploy api", {"version": "2.0"}, group="backend-team")
+    gid = gate["request_id"]
+    client = site.client("alice")
+    page = client.get(f"/proposals/{gid}").text
+    assert "Gate on <code>deploy api</code>" in page and "pending" in page
+    assert 'name="confidence"' not in page  # a gate ballot is yes, no or abstain with a comment
+    assert 'action="/proposals/' + gid + '/finalize"' not in page
+    response = client.post(f"/proposals/{gid}/vote", data={"csrf": csrf_in(page), "vote": "yes", "comment": "Go"})
+    assert response.status_code == 303
+    assert site.world.api("alice").gate_tally(gid)["tally"]["yes"] == 1
+    bob = site.client("bob")
+    refused = bob.post(f"/proposals/{gid}/vote", data={"csrf": csrf_in(bob.get("/").text), "vote": "yes"})
+    assert refused.status_code == 403
+    assert "the requester may not vote on its own gate" in refused.text

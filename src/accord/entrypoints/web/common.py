@@ -55,7 +55,9 @@ def make_env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(present.FILTERS)
-    env.globals.update(rank_field=rank_field, vote_defaults=views.vote_defaults, dissent=views.dissent)
+    env.globals.update(
+        rank_field=rank_field, vote_defaults=views.vote_defaults, decision_options=views.decision_options
+    )
     return env
 
 

@@ -77,13 +77,16 @@ async def vote(request: Request, v: Signed, proposal_id: str) -> Response:
     v.check_csrf(form.get("csrf"))
     try:
         p = v.api.get_proposal(proposal_id)
-        v.api.cast_vote(
-            proposal_id,
-            ballot_of(form, p),
-            comment=form.text("comment"),
-            confidence=form.text("confidence"),
-            evidence=evidence_of(form),
-        )
+        if p["kind"] == "gate":  # a gate's own rules: the requester never votes, a veto tells the group
+            v.api.gate_vote(proposal_id, form.get("vote") or "", comment=form.text("comment"))
+        else:
+            v.api.cast_vote(
+                proposal_id,
+                ballot_of(form, p),
+                comment=form.text("comment"),
+                confidence=form.text("confidence"),
+                evidence=evidence_of(form),
+            )
     except AccordError as exc:
         return refused(v, proposal_id, exc, form, "vote")
     return redirect(v, f"/proposals/{proposal_id}?done=vote#votes")
@@ -112,3 +115,16 @@ async def cancel(request: Request, v: Signed, proposal_id: str) -> Response:
     except AccordError as exc:
         return refused(v, proposal_id, exc, form, "cancel")
     return redirect(v, f"/proposals/{proposal_id}?done=cancel")
+
+
+@router.post("/proposals/{proposal_id}/resolve")
+async def resolve(request: Request, v: Signed, proposal_id: str) -> Response:
+    form = await form_of(request)
+    v.check_csrf(form.get("csrf"))
+    try:
+        v.api.resolve_proposal(
+            proposal_id, form.get("decision") or "", form.get("rationale") or "", mitigation=form.text("mitigation")
+        )
+    except AccordError as exc:
+        return refused(v, proposal_id, exc, form, "resolve")
+    return redirect(v, f"/proposals/{proposal_id}?done=resolve#decision")

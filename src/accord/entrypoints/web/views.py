@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.api import Api
-from accord.domain.errors import NotFoundError
+from accord.domain.verdict import VERDICTS
 from accord.entrypoints.web.forms import Form, rank_field
 from accord.entrypoints.web.present import number
 
@@ -26,6 +26,7 @@ class ProposalPage:
     can_resolve: bool
     record: dict[str, Any] | None = None
     voted: set[str] = field(default_factory=set)
+    gate: dict[str, Any] | None = None
 
 
 def role_in(api: Api, group: str) -> str | None:
@@ -46,31 +47,27 @@ def proposal_page(api: Api, proposal_id: str) -> ProposalPage:
     voted = {b["voter"] for b in p["votes"]}
     everyone = all(name in voted for name, v in eligible.items() if not v["advisory"])
     is_open = p["status"] == "open"
+    gate = p["kind"] == "gate"  # gates close on their own or by their requester, never by finalize
     return ProposalPage(
         proposal=p,
         role=role,
         my_vote=next((b for b in p["votes"] if b["voter"] == me.name), None),
         can_vote=is_open and not p["voting_closed"] and me.name in eligible,
-        can_finalize=is_open and (manages or creator or (me.name in eligible and (everyone or p["voting_closed"]))),
+        can_finalize=is_open
+        and not gate
+        and (manages or creator or (me.name in eligible and (everyone or p["voting_closed"]))),
         can_cancel=p["status"] in ("open", "escalated") and (manages or creator),
-        can_resolve=p["status"] == "escalated" and me.kind == "human" and manages,
-        record=decision_record(api, p),
+        # resolve_proposal: a human owner/admin *of the group* (a store administrator outside it may not).
+        can_resolve=p["status"] == "escalated" and me.kind == "human" and role in ("owner", "admin"),
+        record=api.get_decision_record(p["id"]) if p["status"] == "finalized" else None,
         voted=voted,
+        gate=api.gate_tally(p["id"]) if p["kind"] == "gate" else None,
     )
 
 
-def decision_record(api: Api, p: dict[str, Any]) -> dict[str, Any] | None:
-    """The decision record of a decided proposal, when the deliberation feature provides one."""
-    if p["status"] != "finalized":
-        return None
-    getter = getattr(api, "get_decision_record", None)
-    if getter is None:
-        return None
-    try:
-        record: dict[str, Any] = getter(p["id"])
-    except NotFoundError:
-        return None
-    return record
+def decision_options(p: dict[str, Any]) -> list[str]:
+    """What a human may decide on an escalated proposal: an option, or a verdict for a claim."""
+    return list(VERDICTS) if p["voting_type"] == "verdict" else list(p["options"])
 
 
 @dataclass
@@ -107,7 +104,7 @@ def queue(api: Api) -> Queue:
         else:
             other.append(item)
     escalations = [
-        {**e, "can_resolve": me.kind == "human" and (me.is_admin or roles.get(e["group"]) in ("owner", "admin"))}
+        {**e, "can_resolve": me.kind == "human" and roles.get(e["group"]) in ("owner", "admin")}
         for e in api.list_proposals(status="escalated", limit=200)
     ]
     # Soonest deadline first; proposals without one after, newest first as listed.
@@ -138,15 +135,3 @@ def vote_defaults(page: ProposalPage, form: Form | None) -> dict[str, Any]:
         "confidence": number(mine["confidence"]) if mine else "1",
         "evidence": "\n".join(mine.get("evidence") or []),
     }
-
-
-def dissent(p: dict[str, Any]) -> list[dict[str, Any]]:
-    """Counted ballots that chose something other than the result (first choice for a ranking)."""
-    result = p.get("result")
-    out = []
-    for b in p["votes"]:
-        choice = b["vote"][0] if isinstance(b["vote"], list) and b["vote"] else b["vote"]
-        if b.get("advisory") or choice == "abstain" or result is None or choice == result:
-            continue
-        out.append(b)
-    return out
