@@ -165,7 +165,7 @@ def milestone_list(
     def human(rs: list[dict[str, Any]]) -> None:
         show_table(
             [{**r, "progress": f"{r['progress']['completed']}/{r['progress']['total']}"} for r in rs],
-            ["id", "group", "project_id", "title", "status", "progress"],
+            ["id", "status", "progress", "group", "title"],
         )
 
     emit(rows, as_json, human)
