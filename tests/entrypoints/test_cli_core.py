@@ -98,7 +98,7 @@ def _setup(shell: Shell) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("votes", "code"),
-    [({"bo": "yes", "sec": "yes"}, 0), ({"bo": "yes", "sec": "no"}, 2), ({"bo": "no", "sec": "yes"}, 1)],
+    [({"bo": "yes", "sec": "yes"}, 0), ({"bo": "yes", "sec": "no"}, 2), ({"ana": "no", "bo": "no", "sec": "yes"}, 1)],
 )
 def test_wait_exit_codes(shell: Shell, votes: dict[str, str], code: int) -> None:
     tokens = _setup(shell)
