@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from accord.bootstrap import build_services
+from tests.support import World
+
 ACCORD = str(Path(sys.executable).with_name("accord"))
 
 
@@ -85,15 +88,12 @@ def test_usage_errors_exit_64_and_domain_errors_their_codes(shell: Shell) -> Non
 
 
 def _setup(shell: Shell) -> dict[str, str]:
-    admin = shell.json("init")["token"]
-    tokens = {"admin": admin}
-    for name in ("ana", "bo", "sec"):
-        tokens[name] = shell.json("member", "add", name, token=admin)["token"]
-    shell.run("group", "create", "team", token=admin)
-    shell.run("group", "add-member", "team", "ana", token=admin)
-    shell.run("group", "add-member", "team", "bo", token=admin)
-    shell.run("group", "add-member", "team", "sec", "--veto", token=admin)
-    return tokens
+    """Seed the store in-process (quick); the behaviour under test then runs through the executable."""
+    services = build_services(shell.env["ACCORD_DATABASE_URL"])
+    world = World(services)
+    world.group("team", {"ana": {}, "bo": {}, "sec": {"veto": True}})
+    services.close()
+    return world.tokens
 
 
 @pytest.mark.parametrize(
