@@ -274,6 +274,85 @@ class AccordClient:
     def audit(self, ref: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         return self._many("GET", "/audit", params={"ref": ref, "after": after, "limit": limit})
 
+    # -- milestones ----------------------------------------------------------------------------------------
+
+    def create_milestone(
+        self,
+        title: str,
+        checkpoints: list[Any] | None = None,
+        group: str | None = None,
+        description: str = "",
+        project_id: str | None = None,
+    ) -> dict[str, Any]:
+        items = [{"title": cp} if isinstance(cp, str) else cp for cp in checkpoints or []]
+        body = {"title": title, "checkpoints": items, "group": group, "description": description}
+        return self._one("POST", "/milestones", body=_clean({**body, "project_id": project_id}))
+
+    def get_milestone(self, milestone_id: str) -> dict[str, Any]:
+        return self._one("GET", f"/milestones/{_p(milestone_id)}")
+
+    def list_milestones(
+        self, group: str | None = None, project_id: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        params = {"group": group, "project_id": project_id, "status": status, "limit": limit}
+        return self._many("GET", "/milestones", params=params)
+
+    def complete_checkpoint(self, milestone_id: str, order: int) -> dict[str, Any]:
+        return self._one("POST", f"/milestones/{_p(milestone_id)}/checkpoints/{int(order)}/complete")
+
+    def update_checkpoint(
+        self,
+        milestone_id: str,
+        order: int,
+        title: str | None = None,
+        description: str | None = None,
+        git_branch_url: str | None = None,
+        git_pr_url: str | None = None,
+        git_commit_url: str | None = None,
+        depends_on: list[int | str] | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "title": title,
+            "description": description,
+            "git_branch_url": git_branch_url,
+            "git_pr_url": git_pr_url,
+            "git_commit_url": git_commit_url,
+            "depends_on": depends_on,
+        }
+        return self._one("PATCH", f"/milestones/{_p(milestone_id)}/checkpoints/{int(order)}", body=_clean(body))
+
+    def add_checkpoint(
+        self,
+        milestone_id: str,
+        title: str,
+        position: int | None = None,
+        description: str = "",
+        depends_on: list[int | str] | None = None,
+        requires_consensus: bool | dict[str, Any] = False,
+        git_branch_url: str | None = None,
+        git_pr_url: str | None = None,
+        git_commit_url: str | None = None,
+        completion_gate: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "title": title,
+            "position": position,
+            "description": description,
+            "depends_on": depends_on,
+            "requires_consensus": requires_consensus,
+            "git_branch_url": git_branch_url,
+            "git_pr_url": git_pr_url,
+            "git_commit_url": git_commit_url,
+            "completion_gate": completion_gate,
+        }
+        return self._one("POST", f"/milestones/{_p(milestone_id)}/checkpoints", body=_clean(body))
+
+    def delete_checkpoint(self, milestone_id: str, order: int) -> dict[str, Any]:
+        return self._one("DELETE", f"/milestones/{_p(milestone_id)}/checkpoints/{int(order)}")
+
+    def reopen_milestone(self, milestone_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/milestones/{_p(milestone_id)}/reopen")
+
     # -- gates ---------------------------------------------------------------------------------------------
 
     def gate_request(

@@ -13,6 +13,7 @@ from accord.domain.errors import ConflictError, NotFoundError, ValidationError
 
 MAX_TITLE, MAX_DESCRIPTION, MAX_PROJECT = 200, 10_000, 200
 MAX_CHECKPOINTS, MAX_DEPENDS_ON, MAX_URL, MAX_GATE_JSON = 10_000, 100, 2_048, 4_096
+MAX_MILESTONE_SIZE = 100_000  # checkpoints in one milestone; MAX_CHECKPOINTS is per create_milestone call
 GIT_FIELDS = ("git_branch_url", "git_pr_url", "git_commit_url")
 CHECKPOINT_FIELDS = ("title", "description", "depends_on", "requires_consensus", "completion_gate", *GIT_FIELDS)
 # What `requires_consensus: {...}` may choose for the checkpoint's approval proposal.

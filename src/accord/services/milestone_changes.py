@@ -9,7 +9,7 @@ from accord.domain.errors import ConflictError, ValidationError
 from accord.domain.members import Member
 from accord.domain.milestones import (
     GIT_FIELDS,
-    MAX_CHECKPOINTS,
+    MAX_MILESTONE_SIZE,
     Checkpoint,
     Milestone,
     Ref,
@@ -43,9 +43,9 @@ class MilestoneChanges(MilestoneBase):
         with self.ctx.uow() as uow:
             resolver = self.lock_and_resolve(uow, actor, spec.depends_on, writing=milestone_id)
             m = resolver.milestones[milestone_id]
-            if m.total >= MAX_CHECKPOINTS:
+            if m.total >= MAX_MILESTONE_SIZE:
                 raise ConflictError(
-                    f"milestone {m.id} already holds {MAX_CHECKPOINTS} checkpoints, the most allowed",
+                    f"milestone {m.id} already holds {MAX_MILESTONE_SIZE} checkpoints, the most allowed",
                     milestone_id=m.id,
                 )
             where = "the new checkpoint"

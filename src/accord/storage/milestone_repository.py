@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.orm import aliased
 
 from accord.domain.milestones import Checkpoint, Milestone, Node
 from accord.storage import milestone_tables as mt
@@ -28,6 +27,44 @@ _CHECKPOINT_FIELDS = (
     "completed_by",
     "proposal_id",
 )
+
+
+def _node_columns() -> Any:
+    c = mt.checkpoints.c
+    return select(c.id, c.milestone_id, c.position, c.completed_at)
+
+
+# The hot path (completing one checkpoint) runs these statements, built once with bound parameters:
+# building SQLAlchemy expressions per call costs more than running them on an indexed table.
+_d, _c = mt.checkpoint_deps.c, mt.checkpoints.c
+_other_deps = mt.checkpoint_deps.alias("other_deps")
+_other_cps = mt.checkpoints.alias("other_cps")
+_src = mt.checkpoints.alias("src")
+_GET = select(mt.milestones).where(mt.milestones.c.id == bindparam("id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_GET_FOR_SHARE = _GET.with_for_update(read=True)
+_AT = select(mt.checkpoints).where(_c.milestone_id == bindparam("ms"), _c.position == bindparam("order"))
+_DEPENDENCIES = (
+    _node_columns()
+    .join(mt.checkpoint_deps, _d.depends_on_id == _c.id)
+    .where(_d.checkpoint_id == bindparam("id"))
+    .order_by(_c.milestone_id, _c.position)
+)
+_DEPENDENTS = (
+    _node_columns()
+    .join(mt.checkpoint_deps, _d.checkpoint_id == _c.id)
+    .where(_d.depends_on_id == bindparam("id"))
+    .order_by(_c.milestone_id, _c.position)
+)
+_PENDING_DEPS = (
+    select(func.count())
+    .select_from(_other_deps.join(_other_cps, _other_cps.c.id == _other_deps.c.depends_on_id))
+    .where(_other_deps.c.checkpoint_id == _c.id, _other_cps.c.completed_at.is_(None))
+    .scalar_subquery()
+)
+_UNBLOCKED = _DEPENDENTS.where(_c.completed_at.is_(None), _PENDING_DEPS == 0)
+_SAVE_CHECKPOINT = update(mt.checkpoints).where(_c.id == bindparam("cp_id"))
+_SAVE_MILESTONE = update(mt.milestones).where(mt.milestones.c.id == bindparam("ms_id"))
 
 
 def _chunks(items: Collection[T]) -> Iterator[list[T]]:
@@ -61,17 +98,14 @@ class MilestoneRepository:
 
     def get(self, milestone_id: str, *, lock: Literal["update", "share"] | None = None) -> Milestone | None:
         """The milestone; `lock` takes its row for the transaction (writers: update; referrers: share)."""
-        query = select(mt.milestones).where(mt.milestones.c.id == milestone_id)
-        if lock is not None:
-            query = query.with_for_update(read=lock == "share")
-        row = self.conn.execute(query).mappings().first()
+        query = _GET if lock is None else _GET_FOR_UPDATE if lock == "update" else _GET_FOR_SHARE
+        row = self.conn.execute(query, {"id": milestone_id}).mappings().first()
         return _milestone(row) if row else None
 
     def save(self, m: Milestone) -> None:
         self.conn.execute(
-            update(mt.milestones)
-            .where(mt.milestones.c.id == m.id)
-            .values(status=m.status, closed_at=m.closed_at, total=m.total, completed=m.completed)
+            _SAVE_MILESTONE,
+            {"ms_id": m.id, "status": m.status, "closed_at": m.closed_at, "total": m.total, "completed": m.completed},
         )
 
     def search(
@@ -109,12 +143,7 @@ class MilestoneRepository:
         return [_checkpoint(r) for r in rows.mappings()]
 
     def checkpoint_at(self, milestone_id: str, order: int) -> Checkpoint | None:
-        c = mt.checkpoints.c
-        row = (
-            self.conn.execute(select(mt.checkpoints).where(c.milestone_id == milestone_id, c.position == order))
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(_AT, {"ms": milestone_id, "order": order}).mappings().first()
         return _checkpoint(row) if row else None
 
     def ids_at(self, milestone_id: str, orders: Collection[int]) -> dict[int, str]:
@@ -130,7 +159,7 @@ class MilestoneRepository:
 
     def save_checkpoint(self, cp: Checkpoint) -> None:
         values = {name: getattr(cp, name if name != "position" else "order") for name in _CHECKPOINT_FIELDS}
-        self.conn.execute(update(mt.checkpoints).where(mt.checkpoints.c.id == cp.id).values(**values))
+        self.conn.execute(_SAVE_CHECKPOINT, {"cp_id": cp.id, **values})
 
     def delete_checkpoint(self, checkpoint_id: str) -> None:
         """Remove a checkpoint and its own dependency edges (callers refuse when others depend on it)."""
@@ -173,55 +202,24 @@ class MilestoneRepository:
 
     def dependencies(self, checkpoint_id: str) -> list[Node]:
         """The checkpoints `checkpoint_id` depends on, where they are now."""
-        d, c = mt.checkpoint_deps.c, mt.checkpoints.c
-        query = (
-            _node_select()
-            .join(mt.checkpoint_deps, d.depends_on_id == c.id)
-            .where(d.checkpoint_id == checkpoint_id)
-            .order_by(c.milestone_id, c.position)
-        )
-        return [_node(r) for r in self.conn.execute(query).mappings()]
+        return [_node(r) for r in self.conn.execute(_DEPENDENCIES, {"id": checkpoint_id}).mappings()]
 
     def dependents(self, checkpoint_id: str) -> list[Node]:
         """The checkpoints (of any milestone) that depend on `checkpoint_id`."""
-        d, c = mt.checkpoint_deps.c, mt.checkpoints.c
-        query = (
-            _node_select()
-            .join(mt.checkpoint_deps, d.checkpoint_id == c.id)
-            .where(d.depends_on_id == checkpoint_id)
-            .order_by(c.milestone_id, c.position)
-        )
-        return [_node(r) for r in self.conn.execute(query).mappings()]
+        return [_node(r) for r in self.conn.execute(_DEPENDENTS, {"id": checkpoint_id}).mappings()]
 
     def unblocked_by(self, checkpoint_id: str) -> list[Node]:
         """Dependents of `checkpoint_id` that are not completed and have no pending dependency left."""
-        d, c = mt.checkpoint_deps.c, mt.checkpoints.c
-        other = aliased(mt.checkpoint_deps)
-        dep = aliased(mt.checkpoints)
-        pending = (
-            select(func.count())
-            .select_from(other.join(dep, dep.c.id == other.c.depends_on_id))
-            .where(other.c.checkpoint_id == c.id, dep.c.completed_at.is_(None))
-            .scalar_subquery()
-        )
-        query = (
-            _node_select()
-            .join(mt.checkpoint_deps, d.checkpoint_id == c.id)
-            .where(d.depends_on_id == checkpoint_id, c.completed_at.is_(None), pending == 0)
-            .order_by(c.milestone_id, c.position)
-        )
-        return [_node(r) for r in self.conn.execute(query).mappings()]
+        return [_node(r) for r in self.conn.execute(_UNBLOCKED, {"id": checkpoint_id}).mappings()]
 
     def milestone_edges(self, milestone_id: str) -> list[tuple[str, Node]]:
         """Every edge out of a milestone's checkpoints: (checkpoint id, the dependency where it is now)."""
-        d, c = mt.checkpoint_deps.c, mt.checkpoints.c
-        src = aliased(mt.checkpoints)
         query = (
-            _node_select()
-            .add_columns(d.checkpoint_id)
-            .join(mt.checkpoint_deps, d.depends_on_id == c.id)
-            .join(src, and_(src.c.id == d.checkpoint_id, src.c.milestone_id == milestone_id))
-            .order_by(c.milestone_id, c.position)
+            _node_columns()
+            .add_columns(_d.checkpoint_id)
+            .join(mt.checkpoint_deps, _d.depends_on_id == _c.id)
+            .join(_src, and_(_src.c.id == _d.checkpoint_id, _src.c.milestone_id == milestone_id))
+            .order_by(_c.milestone_id, _c.position)
         )
         return [(r["checkpoint_id"], _node(r)) for r in self.conn.execute(query).mappings()]
 
@@ -229,7 +227,7 @@ class MilestoneRepository:
         c = mt.checkpoints.c
         found: dict[str, Node] = {}
         for chunk in _chunks(checkpoint_ids):
-            for r in self.conn.execute(_node_select().where(c.id.in_(chunk))).mappings():
+            for r in self.conn.execute(_node_columns().where(c.id.in_(chunk))).mappings():
                 found[r["id"]] = _node(r)
         return found
 
@@ -250,11 +248,6 @@ class MilestoneRepository:
             for r in self.conn.execute(select(p.id, p.status, p.outcome).where(p.id.in_(chunk))).mappings():
                 found[r["id"]] = (r["status"], (r["outcome"] or {}).get("outcome"))
         return found
-
-
-def _node_select() -> Any:
-    c = mt.checkpoints.c
-    return select(c.id, c.milestone_id, c.position, c.completed_at)
 
 
 def _node(row: RowMapping) -> Node:
