@@ -86,7 +86,8 @@ class GateService:
             require_group(uow, actor, group)
             groups = [group]
         else:
-            groups = visible_groups(uow, actor) or [g["name"] for g in uow.groups.all(None)]
+            visible = visible_groups(uow, actor)
+            groups = visible if visible is not None else [g["name"] for g in uow.groups.all(None)]
         hits: list[str] = []
         for name in groups:
             holder = uow.proposals.open_for_subject(name, subject)
