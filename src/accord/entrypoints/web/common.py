@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import jinja2
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -191,6 +192,9 @@ class WebRoute(APIRoute):
                 here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 target = sign_in_url(here if request.method == "GET" else "/")
                 return redirect(None if stale else needed.visitor, target)
+            except RequestValidationError as exc:
+                problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+                return page(visitor(request), "error.html", status=422, error=problems, code="validation_error")
             except AccordError as exc:
                 v = visitor(request)
                 if isinstance(exc, AuthError) and v.member is None:

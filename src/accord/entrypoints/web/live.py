@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
 
+from accord.domain.errors import AccordError
 from accord.entrypoints.rest.common import Caller, services_of
 from accord.entrypoints.web import views
 from accord.entrypoints.web.common import Signed, Visitor, WebRoute, secure
@@ -44,7 +45,11 @@ def _stream(request: Request, sub: Subscription, render: Callable[[], str], firs
                     yield ": keep-alive\n\n"
                     continue
                 await asyncio.sleep(SETTLE_SECONDS)
-                html = await asyncio.to_thread(render)
+                try:
+                    html = await asyncio.to_thread(render)
+                except AccordError as exc:  # e.g. the member left the group: the page reloads and says why
+                    yield sse("gone", exc.message)
+                    return
                 if html != last:
                     last = html
                     yield sse("fragment", html)
@@ -54,7 +59,7 @@ def _stream(request: Request, sub: Subscription, render: Callable[[], str], firs
     return events()
 
 
-def _live(v: Visitor, refs: Iterable[str] | None, template: str, build: Callable[[], Any]) -> Response:
+def live_response(v: Visitor, refs: Iterable[str] | None, template: str, build: Callable[[], Any]) -> Response:
     sub = v.services.ctx.hub.subscribe(refs)  # before the first read: no event is missed
     try:
 
@@ -75,13 +80,13 @@ def _live(v: Visitor, refs: Iterable[str] | None, template: str, build: Callable
 @router.get("/proposals/{proposal_id}/live")
 def proposal_live(v: Signed, proposal_id: str) -> Response:
     """The proposal's tally and votes, re-sent whenever an event about it commits."""
-    return _live(v, [proposal_id], "_live.html", lambda: {"view": views.proposal_page(v.api, proposal_id)})
+    return live_response(v, [proposal_id], "_live.html", lambda: {"view": views.proposal_page(v.api, proposal_id)})
 
 
 @router.get("/queue/live")
 def queue_live(v: Signed) -> Response:
     """The member's queue, re-sent whenever it changes."""
-    return _live(v, None, "_queue.html", lambda: {"queue": views.queue(v.api)})
+    return live_response(v, None, "_queue.html", lambda: {"queue": views.queue(v.api)})
 
 
 @feed_router.get("/events/stream", tags=["events"])

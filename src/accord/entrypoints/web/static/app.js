@@ -48,9 +48,20 @@
   window.setInterval(function () { updateLeft(document); }, 15000);
 
   /* Live regions: the server sends the region's new HTML whenever an event about it commits. */
+  var sources = [];
+  var leaving = false;
+  // A form on its way out must not be cut short by a reload that its own change would trigger.
+  document.addEventListener("submit", function () {
+    leaving = true;
+    sources.forEach(function (source) { source.close(); });
+  });
+  function showAgain() {
+    if (!leaving) window.location.assign(window.location.pathname);  // drop ?done=… of an earlier action
+  }
   each(document, "[data-live]", function (box) {
     if (!window.EventSource) return;
     var source = new EventSource(box.getAttribute("data-live"));
+    sources.push(source);
     source.addEventListener("fragment", function (event) {
       var holder = document.createElement("div");
       holder.innerHTML = event.data;
@@ -60,7 +71,7 @@
                               fresh.getAttribute("data-round") !== box.getAttribute("data-round"))) {
         // Finalized, escalated or a new round: the forms change too, so show the whole page again.
         source.close();
-        window.location.reload();
+        showAgain();
         return;
       }
       box.innerHTML = event.data;
@@ -69,7 +80,7 @@
     });
     source.addEventListener("gone", function () {
       source.close();
-      window.location.reload();
+      showAgain();
     });
     window.addEventListener("pagehide", function () { source.close(); });
   });
