@@ -224,3 +224,19 @@ def test_resolving_a_proposal_that_is_not_escalated_is_refused(world: World) -> 
     world.api("a1").finalize_proposal(p["id"])
     with pytest.raises(ConflictError, match="is finalized, not escalated"):
         world.api("lead").resolve_proposal(p["id"], "yes", "because")
+
+
+def test_no_expert_decides_without_quorum(world: World) -> None:
+    expert_world(world)
+    p = world.api("a3").create_proposal(
+        "team",
+        "DB?",
+        voting_type="single",
+        options=["PG", "Dynamo"],
+        domain="databases",
+        min_votes=3,
+        on_no_consensus=["expert_override"],
+    )
+    world.api("a1").cast_vote(p["id"], "PG", confidence=0.95)
+    result = world.api("a3").finalize_proposal(p["id"])
+    assert (result["outcome"], result["resolution"]["method"]) == ("no_quorum", "vote")

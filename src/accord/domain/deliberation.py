@@ -40,7 +40,8 @@ def next_step(proposal: Proposal, result: TallyResult) -> Step:
     for strategy in proposal.on_no_consensus:
         if strategy == "discussion_round" and proposal.round < proposal.max_rounds:
             return Step("revote", reason="no_consensus")
-        if strategy == "expert_override":
+        if strategy == "expert_override" and result.quorum_met and result.min_votes_met:
+            # Seed 004: never decide without quorum; an expert overrides a split vote, not an absent one.
             expert = find_expert(proposal)
             if expert is not None:
                 ballot = proposal.ballots[expert.name]
