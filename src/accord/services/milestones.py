@@ -30,6 +30,8 @@ from accord.services.milestone_base import note, repo
 from accord.services.milestone_changes import MilestoneChanges
 from accord.services.milestone_views import checkpoint_view, label, sort_deps, summary_view
 
+ANALYZE_AFTER = 500  # checkpoints created at once
+
 
 class MilestoneService(MilestoneChanges):
     """Create, read, change and complete milestones; `services.milestones`."""
@@ -133,6 +135,12 @@ class MilestoneService(MilestoneChanges):
             )
             view = self.view(uow, m)
             uow.commit()
+        if len(cps) >= ANALYZE_AFTER:
+            # PostgreSQL plans with row estimates from its last ANALYZE; right after a large milestone
+            # those say "tiny table" and every completion would scan it, until autovacuum catches up.
+            with self.ctx.uow() as uow:
+                repo(uow).refresh_statistics()
+                uow.commit()
         return view
 
     # -- completing ----------------------------------------------------------------------------------------

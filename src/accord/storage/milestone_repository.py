@@ -238,6 +238,11 @@ class MilestoneRepository:
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GRAPH_LOCK})
 
+    def refresh_statistics(self) -> None:
+        """Bring PostgreSQL's planner statistics for these tables up to date (SQLite needs none)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("ANALYZE milestones, checkpoints, checkpoint_deps"))
+
     # -- linked proposals ----------------------------------------------------------------------------------
 
     def proposal_states(self, proposal_ids: Collection[str]) -> dict[str, tuple[str, str | None]]:

@@ -7,9 +7,7 @@ from typing import Any
 from mcp.server.mcpserver import Context, MCPServer
 
 from accord.entrypoints.mcp.common import Caller, Json
-from accord.entrypoints.rest.milestones import CheckpointIn, ConsensusRule
-
-Dependency = int | str
+from accord.entrypoints.rest.milestones import CheckpointIn, ConsensusRule, Dependency
 
 
 def register(server: MCPServer[Any], caller: Caller) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import Field
+from pydantic import Field, StrictInt, StrictStr
 
 from accord.entrypoints.rest.common import Body, CallerApi
 
 router = APIRouter(prefix="/v1")
 
 Json = dict[str, Any]
-Dependency = int | str
+Dependency = StrictInt | StrictStr  # 2 (this milestone) or "ms_id:3"; never true or 2.5
 
 
 class ConsensusRule(Body):
