@@ -424,6 +424,60 @@ class AccordClient:
     def release_message(self, message_id: str) -> dict[str, Any]:
         return self._one("POST", f"/messages/{_p(message_id)}/release")
 
+    # -- deliberation --------------------------------------------------------------------------------------
+
+    def resolve_proposal(
+        self, proposal_id: str, decision: str, rationale: str, mitigation: str | None = None
+    ) -> dict[str, Any]:
+        body = {"decision": decision, "rationale": rationale, "mitigation": mitigation}
+        return self._one("POST", f"/proposals/{_p(proposal_id)}/resolve", body=body)
+
+    def get_decision_record(self, proposal_id: str) -> dict[str, Any]:
+        return self._one("GET", f"/proposals/{_p(proposal_id)}/record")
+
+    def create_consultation(
+        self, group: str, title: str, description: str = "", questions: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        body = {"group": group, "title": title, "description": description, "questions": questions}
+        return self._one("POST", "/consultations", body=body)
+
+    def submit_contribution(self, consultation_id: str, decisions: list[dict[str, Any]]) -> dict[str, Any]:
+        body = {"decisions": decisions}
+        return self._one("POST", f"/consultations/{_p(consultation_id)}/contributions", body=body)
+
+    def get_consultation(self, consultation_id: str) -> dict[str, Any]:
+        return self._one("GET", f"/consultations/{_p(consultation_id)}")
+
+    def create_completion_gate(
+        self,
+        group: str,
+        title: str,
+        participants: list[str],
+        min_completions: int = 2,
+        window_seconds: int = 60,
+        nudge_after_seconds: int = 30,
+        fallback_timeout: int = 120,
+    ) -> dict[str, Any]:
+        body = {
+            "group": group,
+            "title": title,
+            "participants": participants,
+            "min_completions": min_completions,
+            "window_seconds": window_seconds,
+            "nudge_after_seconds": nudge_after_seconds,
+            "fallback_timeout": fallback_timeout,
+        }
+        return self._one("POST", "/completion-gates", body=body)
+
+    def signal_completion(self, gate_id: str, signal: str = "complete", note: str | None = None) -> dict[str, Any]:
+        return self._one("POST", f"/completion-gates/{_p(gate_id)}/signals", body={"signal": signal, "note": note})
+
+    def get_completion_gate(self, gate_id: str) -> dict[str, Any]:
+        return self._one("GET", f"/completion-gates/{_p(gate_id)}")
+
+    def sweep(self) -> dict[str, Any]:
+        return self._one("POST", "/sweep")
+
     # -- seed 002's patterns -------------------------------------------------------------------------------
 
     def wait_for_consensus(self, subject: str, timeout: float, group: str | None = None) -> dict[str, Any]:
