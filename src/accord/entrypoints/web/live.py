@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from starlette.responses import Response, StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.responses import Response
 
 from accord.domain.errors import AccordError
 from accord.entrypoints.rest.common import Caller, services_of
@@ -21,45 +23,47 @@ from accord.entrypoints.web import views
 from accord.entrypoints.web.common import Signed, Visitor, WebRoute, secure
 from accord.storage.notify import Subscription
 
-KEEPALIVE_SECONDS = 10.0
+# sse-starlette sends a comment every PING_SECONDS, notices a client that went away, and ends the streams
+# when the server shuts down (so `accord serve` stops at once with pages open).
+PING_SECONDS = 10
+WAKE_SECONDS = 10.0
 SETTLE_SECONDS = 0.05  # let a burst of events (a vote and its veto) land before rendering once
+HEADERS = {"X-Accel-Buffering": "no"}
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 feed_router = APIRouter(prefix="/v1")
 
 
-def sse(event: str, data: str, event_id: int | None = None) -> str:
-    lines = [f"id: {event_id}"] if event_id is not None else []
-    lines.append(f"event: {event}")
-    lines += [f"data: {line}" for line in data.splitlines() or [""]]
-    return "\n".join(lines) + "\n\n"
-
-
-def _stream(request: Request, sub: Subscription, render: Callable[[], str], first: str) -> AsyncIterator[str]:
-    async def events() -> AsyncIterator[str]:
+def _fragments(
+    sub: Subscription, render: Callable[[], str], first: str, min_interval: float
+) -> AsyncIterator[ServerSentEvent]:
+    async def events() -> AsyncIterator[ServerSentEvent]:
         try:
             last = first
-            yield sse("fragment", first)
-            while not await request.is_disconnected():
-                if not await sub.wait_async(KEEPALIVE_SECONDS):
-                    yield ": keep-alive\n\n"
+            yield ServerSentEvent(first, event="fragment")
+            sent = time.monotonic()
+            while True:
+                if not await sub.wait_async(WAKE_SECONDS):
                     continue
-                await asyncio.sleep(SETTLE_SECONDS)
+                await asyncio.sleep(max(SETTLE_SECONDS, min_interval - (time.monotonic() - sent)))
                 try:
                     html = await asyncio.to_thread(render)
                 except AccordError as exc:  # e.g. the member left the group: the page reloads and says why
-                    yield sse("gone", exc.message)
+                    yield ServerSentEvent(exc.message, event="gone")
                     return
                 if html != last:
-                    last = html
-                    yield sse("fragment", html)
+                    last, sent = html, time.monotonic()
+                    yield ServerSentEvent(html, event="fragment")
         finally:
             sub.close()
 
     return events()
 
 
-def live_response(v: Visitor, refs: Iterable[str] | None, template: str, build: Callable[[], Any]) -> Response:
+def live_response(
+    v: Visitor, refs: Iterable[str] | None, template: str, build: Callable[[], Any], *, min_interval: float = 0
+) -> Response:
+    """Stream `template`, rendered from `build()`, whenever an event with one of `refs` commits (None: any)."""
     sub = v.services.ctx.hub.subscribe(refs)  # before the first read: no event is missed
     try:
 
@@ -72,9 +76,8 @@ def live_response(v: Visitor, refs: Iterable[str] | None, template: str, build: 
     except BaseException:
         sub.close()
         raise
-    stream = _stream(v.request, sub, render, first)
-    headers = {"X-Accel-Buffering": "no"}
-    return secure(StreamingResponse(stream, media_type="text/event-stream", headers=headers))
+    stream = _fragments(sub, render, first, min_interval)
+    return secure(EventSourceResponse(stream, ping=PING_SECONDS, headers=HEADERS))
 
 
 @router.get("/proposals/{proposal_id}/live")
@@ -86,7 +89,8 @@ def proposal_live(v: Signed, proposal_id: str) -> Response:
 @router.get("/queue/live")
 def queue_live(v: Signed) -> Response:
     """The member's queue, re-sent whenever it changes."""
-    return live_response(v, None, "_queue.html", lambda: {"queue": views.queue(v.api)})
+    # Any event may change the queue, so re-render at most once a second.
+    return live_response(v, None, "_queue.html", lambda: {"queue": views.queue(v.api)}, min_interval=1.0)
 
 
 @feed_router.get("/events/stream", tags=["events"])
@@ -95,7 +99,7 @@ async def event_stream(
     member: Caller,
     after: Annotated[int, Query(ge=0)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
-) -> StreamingResponse:
+) -> EventSourceResponse:
     """Server-sent events: every event of the caller's groups after id `after` (or `Last-Event-ID`), live.
 
     Each message is `id: <event id>`, `event: <type>`, `data: <the event as JSON>`; a comment line is
@@ -104,16 +108,14 @@ async def event_stream(
     services = services_of(request)
     if last_event_id is not None and last_event_id.strip().isdigit():
         after = int(last_event_id.strip())
-    services.events.since(member, after, 1)  # refuse a bad `after` before the stream starts
+    await asyncio.to_thread(services.events.since, member, after, 1)  # refuse a bad `after` now, not mid-stream
 
-    async def events() -> AsyncIterator[str]:
+    async def events() -> AsyncIterator[ServerSentEvent]:
         cursor = after
-        while not await request.is_disconnected():
-            batch = await services.events.feed_async(member, cursor, KEEPALIVE_SECONDS, 100)
-            if not batch:
-                yield ": keep-alive\n\n"
+        while True:
+            batch = await services.events.feed_async(member, cursor, WAKE_SECONDS, 100)
             for event in batch:
                 cursor = event["id"]
-                yield sse(event["type"], json.dumps(event, separators=(",", ":")), event["id"])
+                yield ServerSentEvent(json.dumps(event, separators=(",", ":")), event=event["type"], id=str(cursor))
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+    return EventSourceResponse(events(), ping=PING_SECONDS, headers={"Cache-Control": "no-store", **HEADERS})
