@@ -40,7 +40,7 @@ class CompletionGates:
         `window_seconds`, or by the fallback `fallback_timeout` seconds after the first completion."""
         now = self.ctx.now()
         with self.ctx.uow() as uow:
-            row = self.open_gate_in(
+            row = open_gate(
                 uow,
                 actor,
                 group,
@@ -55,63 +55,6 @@ class CompletionGates:
             )
             uow.commit()
         return _gate_view(row, [], now)
-
-    def open_gate_in(
-        self,
-        uow: UnitOfWork,
-        actor: Member,
-        group: str,
-        title: str,
-        participants: list[str],
-        *,
-        min_completions: object = 2,
-        window_seconds: object = 60,
-        nudge_after_seconds: object = 30,
-        fallback_timeout: object = 120,
-        ref: str | None = None,
-        now: datetime,
-    ) -> dict[str, Any]:
-        """`create_completion_gate` inside the caller's unit of work (a milestone checkpoint opens one so)."""
-        check_text(title, "")
-        config = cg.check_config(participants, min_completions, window_seconds, nudge_after_seconds, fallback_timeout)
-        require_group(uow, actor, group)
-        members = {m.member for m in uow.groups.memberships(group)}
-        strangers = [p for p in config.participants if p not in members]
-        if strangers:
-            raise ValidationError(
-                f"participants must be members of group {group}; not members: {', '.join(strangers)}",
-                field="participants",
-            )
-        row: dict[str, Any] = {
-            "id": new_id("cg"),
-            "group_name": group,
-            "title": title.strip(),
-            "participants": list(config.participants),
-            "min_completions": config.min_completions,
-            "window_seconds": config.window_seconds,
-            "nudge_after_seconds": config.nudge_after_seconds,
-            "fallback_timeout": config.fallback_timeout,
-            "status": cg.OPEN,
-            "warning": None,
-            "closed_at": None,
-            "nudged_epoch": None,
-            "ref": ref,
-            "created_by": actor.name,
-            "created_at": now,
-        }
-        DeliberationRepository(uow.conn).add_gate(row)
-        record(uow, "completion_gate.created", at=now, actor=actor.name, group=group, ref=row["id"], title=title)
-        send_system(
-            uow,
-            group=group,
-            to=list(config.participants),
-            type="NOTICE",
-            subject=row["title"],
-            content=f"When {row['title']!r} is done, signal complete (or needs_revision) on gate {row['id']}.",
-            payload={"completion_gate_id": row["id"], "min_completions": config.min_completions},
-            at=now,
-        )
-        return row
 
     def signal_completion(
         self, actor: Member, gate_id: str, signal: str = cg.COMPLETE, note: str | None = None
@@ -247,6 +190,127 @@ class CompletionGates:
             )
             return "nudged"
         return None
+
+
+def open_gate(
+    uow: UnitOfWork,
+    actor: Member,
+    group: str,
+    title: str,
+    participants: list[str],
+    *,
+    min_completions: object = 2,
+    window_seconds: object = 60,
+    nudge_after_seconds: object = 30,
+    fallback_timeout: object = 120,
+    ref: str | None = None,
+    now: datetime,
+) -> dict[str, Any]:
+    """`create_completion_gate` inside the caller's unit of work (a milestone checkpoint opens one so)."""
+    check_text(title, "")
+    config = cg.check_config(participants, min_completions, window_seconds, nudge_after_seconds, fallback_timeout)
+    require_group(uow, actor, group)
+    members = {m.member for m in uow.groups.memberships(group)}
+    strangers = [p for p in config.participants if p not in members]
+    if strangers:
+        raise ValidationError(
+            f"participants must be members of group {group}; not members: {', '.join(strangers)}",
+            field="participants",
+        )
+    row: dict[str, Any] = {
+        "id": new_id("cg"),
+        "group_name": group,
+        "title": title.strip(),
+        "participants": list(config.participants),
+        "min_completions": config.min_completions,
+        "window_seconds": config.window_seconds,
+        "nudge_after_seconds": config.nudge_after_seconds,
+        "fallback_timeout": config.fallback_timeout,
+        "status": cg.OPEN,
+        "warning": None,
+        "closed_at": None,
+        "nudged_epoch": None,
+        "ref": ref,
+        "created_by": actor.name,
+        "created_at": now,
+    }
+    DeliberationRepository(uow.conn).add_gate(row)
+    record(uow, "completion_gate.created", at=now, actor=actor.name, group=group, ref=row["id"], title=title)
+    send_system(
+        uow,
+        group=group,
+        to=list(config.participants),
+        type="NOTICE",
+        subject=row["title"],
+        content=f"When {row['title']!r} is done, signal complete (or needs_revision) on gate {row['id']}.",
+        payload={"completion_gate_id": row["id"], "min_completions": config.min_completions},
+        at=now,
+    )
+    return row
+
+
+CHECKPOINT_GATE_FIELDS = (
+    "min_completions",
+    "window_seconds",
+    "nudge_after_seconds",
+    "fallback_timeout",
+    "participants",
+)
+
+
+def open_checkpoint_gate(
+    uow: UnitOfWork,
+    actor: Member,
+    group: str,
+    title: str,
+    settings: dict[str, Any],
+    *,
+    ref: str,
+    now: datetime,
+    where: str,
+) -> str:
+    """Open the completion gate of a milestone checkpoint (SPEC §3 `completion_gate: {min_completions, ...}`)
+    in the caller's transaction; participants default to the group's non-advisory members. Returns the
+    gate's id (found again by `ref`)."""
+    unknown = sorted(set(settings) - set(CHECKPOINT_GATE_FIELDS))
+    if unknown:
+        raise ValidationError(
+            f"{where} completion_gate has unknown field(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(CHECKPOINT_GATE_FIELDS)}",
+            field="completion_gate",
+        )
+    participants = settings.get("participants")
+    if participants is None:
+        participants = [m.member for m in uow.groups.memberships(group) if not m.settings.advisory]
+    options = {k: settings[k] for k in CHECKPOINT_GATE_FIELDS[:4] if k in settings}
+    try:
+        row = open_gate(
+            uow, actor, group, f"Complete checkpoint: {title}"[:200], participants, ref=ref, now=now, **options
+        )
+    except ValidationError as exc:
+        raise ValidationError(f"{where} completion_gate: {exc.message}", **exc.details) from None
+    return str(row["id"])
+
+
+def require_gate_closed(uow: UnitOfWork, ref: str, now: datetime) -> dict[str, Any] | None:
+    """The gate guarding `ref` once it is closed (consensus_complete, or the fallback's single_agent_complete);
+    ConflictError while it is open, naming who has signalled and who is awaited. None when nothing guards it."""
+    repo = DeliberationRepository(uow.conn)
+    row = repo.gate_for_ref(ref)
+    if row is None:
+        return None
+    gate_id = row["id"]
+    view = _gate_view(row, repo.signals(gate_id), now)
+    if view["status"] == cg.OPEN:
+        done = [c["member"] for c in view["completions"]]
+        raise ConflictError(
+            f"completion gate {gate_id} is open: {len(done)} of {view['min_completions']} completions"
+            + (f" ({', '.join(done)})" if done else "")
+            + f"; waiting for {', '.join(view['pending'])} to signal_completion",
+            completion_gate_id=gate_id,
+            pending=view["pending"],
+        )
+    return view
 
 
 def _config(row: dict[str, Any]) -> cg.GateConfig:

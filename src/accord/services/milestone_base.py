@@ -11,6 +11,7 @@ from accord.domain.members import Member
 from accord.domain.milestones import Checkpoint, CheckpointInput, Milestone, Ref, approval_title, check_order
 from accord.domain.proposals import ProposalSpec
 from accord.services.access import require_group
+from accord.services.completion_gates import open_checkpoint_gate
 from accord.services.context import Context, record
 from accord.services.milestone_views import milestone_view
 from accord.services.proposals import ProposalService
@@ -62,6 +63,9 @@ class MilestoneBase:
             except (ValidationError, NotFoundError) as exc:
                 raise type(exc)(f"checkpoint {order} requires_consensus: {exc.message}", **exc.details) from None
             proposal_id = proposal.id
+        if spec.completion_gate is not None:  # SPEC §3/§6: completing it needs the gate's signals
+            where, ref = f"checkpoint {order}", f"checkpoint:{checkpoint_id}"
+            open_checkpoint_gate(uow, actor, m.group, spec.title, spec.completion_gate, ref=ref, now=now, where=where)
         return Checkpoint(
             id=checkpoint_id,
             milestone_id=m.id,

@@ -25,6 +25,7 @@ from accord.domain.milestones import (
     parse_checkpoint,
 )
 from accord.services.access import require_group, visible_groups
+from accord.services.completion_gates import require_gate_closed
 from accord.services.ids import new_id
 from accord.services.milestone_base import note, repo
 from accord.services.milestone_changes import MilestoneChanges
@@ -174,6 +175,8 @@ class MilestoneService(MilestoneChanges):
                 status, outcome = (p.status, (p.outcome or {}).get("outcome")) if p else ("cancelled", None)
                 proposal = (status, outcome)
                 self._check_approval(cp.proposal_id, status, outcome)
+            if cp.completion_gate is not None:
+                require_gate_closed(uow, f"checkpoint:{cp.id}", now)
             cp.complete(by=actor.name, at=now)
             r.save_checkpoint(cp)
             closed = m.count_completion(at=now)
