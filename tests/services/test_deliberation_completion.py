@@ -155,3 +155,10 @@ def test_bad_gates_are_refused_and_write_nothing(
     with pytest.raises(ValidationError, match=message):
         world.api("a").create_completion_gate("council", "Done?", participants, **settings)
     assert events(world) == before
+
+
+def test_a_repeat_at_the_same_instant_does_not_count(world: World) -> None:
+    gid = gate(world)
+    assert world.api("a").signal_completion(gid)["counted"] is True
+    assert world.api("a").signal_completion(gid)["counted"] is False
+    assert world.api("b").signal_completion(gid, "needs_revision")["counted"] is True

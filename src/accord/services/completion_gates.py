@@ -82,8 +82,8 @@ class CompletionGates:
                 )
             repo.add_signal(gate_id, actor.name, kind, now, note)
             signals = repo.signals(gate_id)
-            state = cg.evaluate(_config(row), signals, now)
-            counted = any(s.member == actor.name and s.at == now and s.signal == kind for s in state.counted)
+            before, state = state, cg.evaluate(_config(row), signals, now)
+            counted = len(state.counted) > len(before.counted)  # the new signal is the latest: counted or not
             record(
                 uow,
                 "completion.signalled",
