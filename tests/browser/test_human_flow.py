@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import shot, sign_in
 from tests.support import World
@@ -128,3 +128,38 @@ def test_forms_work_without_javascript(world: World, server: LiveServer, context
         ctx.close()
     ballot = world.api("alice").get_proposal(pid)["votes"][0]
     assert ballot["vote"] == "no" and ballot["comment"] == "Without JavaScript"
+
+
+def tab_to(page: Page, selector: str, limit: int = 40) -> None:
+    """Press Tab until the element matching `selector` has the focus (as a keyboard user would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_signing_in_and_voting_with_the_keyboard_only(
+    world: World, server: LiveServer, context: BrowserContext
+) -> None:
+    pid = team(world)
+    page = context.new_page()
+    page.goto("/")
+    shot(page, "signin")
+    tab_to(page, "#token")
+    page.keyboard.type(world.tokens["alice"])
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="My queue").wait_for()
+    tab_to(page, f'a[href="/proposals/{pid}"]')
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+    tab_to(page, 'input[name="vote"]')
+    page.keyboard.press("ArrowDown")  # within the radio group: yes -> no
+    expect(page.get_by_label("no", exact=True)).to_be_checked()
+    page.keyboard.press("Tab")
+    page.keyboard.type("Rollback plan first")
+    tab_to(page, "form.vote-form button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Your vote is recorded.")
+    ballot = world.api("alice").get_proposal(pid)["votes"][0]
+    assert ballot["vote"] == "no" and ballot["comment"] == "Rollback plan first"
