@@ -128,3 +128,16 @@ def test_the_event_stream_refuses_a_bad_token_and_a_bad_cursor(world: World, ser
         bad = client.get("/v1/events/stream?after=-1", headers={"Authorization": f"Bearer {world.tokens['bob']}"})
         assert bad.status_code == 422
         assert bad.json()["error"]["code"] == "validation_error"
+
+
+def test_revoking_the_token_ends_an_open_page_stream(world: World, server: LiveServer) -> None:
+    pid = world.api("bob").create_proposal("backend-team", "Deploy v2.0?")["id"]
+    with httpx.Client(base_url=server.url, timeout=5) as client:
+        sign_in(client, world.tokens["alice"])
+        with client.stream("GET", f"/proposals/{pid}/live") as stream:
+            lines = stream.iter_lines()
+            assert next_event(lines)[0] == "fragment"
+            world.api("alice").revoke_tokens("alice")
+            world.api("carol").cast_vote(pid, "yes")
+            event, data, _ = next_event(lines)
+            assert event == "gone" and "its token was revoked" in data

@@ -68,6 +68,8 @@ def live_response(
     try:
 
         def render() -> str:
+            if v.session.token_hash is not None:  # a revoked token ends an open page's stream too
+                v.services.identity.authenticate_hash(v.session.token_hash)
             return v.web.env.get_template(template).render(
                 me=v.member, csrf=v.csrf, now=v.services.ctx.now(), **build()
             )
