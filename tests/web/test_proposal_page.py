@@ -137,7 +137,7 @@ def test_a_member_of_another_group_gets_404_everywhere(site: Site) -> None:
     olga = site.client("olga")
     csrf = csrf_in(olga.get("/").text)
     before = site.events()
-    for path in (f"/proposals/{pid}", f"/proposals/{pid}/fragment", f"/proposals/{pid}/live"):
+    for path in (f"/proposals/{pid}", f"/proposals/{pid}/live"):
         response = olga.get(path)
         assert response.status_code == 404
         assert f"proposal {pid} not found" in response.text

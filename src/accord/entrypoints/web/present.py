@@ -5,14 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-THRESHOLDS = {
-    "majority": "majority",
-    "two_thirds": "two thirds",
-    "unanimous": "unanimous",
-    "quorum": "quorum (half take part, then a majority)",
-    "supermajority": "supermajority (¾ take part, then two thirds)",
-    "custom": "custom",
-}
 OUTCOMES = {
     "passed": "passed",
     "rejected": "rejected",
@@ -78,12 +70,6 @@ def vote_text(value: Any) -> str:
     if isinstance(value, list):
         return " > ".join(str(v) for v in value) if value else "(empty)"
     return str(value)
-
-
-def threshold_text(view: dict[str, Any]) -> str:
-    name = THRESHOLDS.get(view.get("threshold_type") or "", view.get("threshold_type") or "")
-    rule = view.get("threshold")
-    return f"{name}: {rule}" if isinstance(rule, str) else name
 
 
 def number(value: float | int | None) -> str:

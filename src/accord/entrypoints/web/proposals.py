@@ -30,11 +30,6 @@ def home(v: Signed) -> Response:
     return page(v, "queue.html", queue=views.queue(v.api))
 
 
-@router.get("/queue/fragment")
-def queue_fragment(v: Signed) -> Response:
-    return page(v, "_queue.html", queue=views.queue(v.api))
-
-
 @router.get("/proposals")
 def proposals(v: Signed, group: str | None = None, status: str | None = None) -> Response:
     group = group or None
@@ -53,11 +48,6 @@ def proposals(v: Signed, group: str | None = None, status: str | None = None) ->
 @router.get("/proposals/{proposal_id}")
 def proposal(v: Signed, proposal_id: str, done: str | None = None) -> Response:
     return show(v, proposal_id, notice=DONE.get(done or ""))
-
-
-@router.get("/proposals/{proposal_id}/fragment")
-def proposal_fragment(v: Signed, proposal_id: str) -> Response:
-    return page(v, "_live.html", view=views.proposal_page(v.api, proposal_id))
 
 
 def show(v: Visitor, proposal_id: str, *, status: int = 200, **context: Any) -> Response:
