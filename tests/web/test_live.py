@@ -15,9 +15,10 @@ from tests.web.server import LiveServer, live_server, sign_in
 
 
 @pytest.fixture
-def world(sqlite_url: str) -> Iterator[World]:
-    """The store's own writer, as an agent in another process would be (its own Services and event hub)."""
-    services = build_services(sqlite_url)
+def world(store_url: str) -> Iterator[World]:
+    """The store's own writer, as an agent in another process would be (its own Services and event hub);
+    on SQLite and on PostgreSQL, whose wake-ups differ (high-water polling, LISTEN/NOTIFY)."""
+    services = build_services(store_url)
     w = World(services)
     w.group("backend-team", {"alice": {"kind": "human", "role": "owner"}, "bob": {}, "carol": {}})
     w.group("ops", {"olga": {"kind": "human"}})
@@ -26,8 +27,8 @@ def world(sqlite_url: str) -> Iterator[World]:
 
 
 @pytest.fixture
-def server(world: World, sqlite_url: str) -> Iterator[LiveServer]:
-    with live_server(sqlite_url) as s:
+def server(world: World, store_url: str) -> Iterator[LiveServer]:
+    with live_server(store_url) as s:
         yield s
 
 
