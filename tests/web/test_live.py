@@ -70,6 +70,7 @@ def test_a_proposal_page_stream_sends_the_new_tally_when_an_agent_votes(world: W
             assert event == "fragment"
             assert "Missing rollback plan" in second and 'data-voter="carol"' in second
             assert latency < 1.0, f"the page heard of the vote after {latency:.3f} s"
+            print(f"\nvote in another Services -> fragment on the page stream: {latency * 1000:.0f} ms")
 
 
 def test_page_streams_need_a_session_and_hide_other_groups(world: World, server: LiveServer) -> None:
