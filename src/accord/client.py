@@ -85,11 +85,18 @@ class AccordClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._owned = http is None
         self._http = http or httpx.Client(base_url=self.url, timeout=timeout)
         self._http.headers.update(headers)
 
     def close(self) -> None:
         self._http.close()
+
+    def __del__(self) -> None:
+        # One-shot users (each CLI command) never call close(): do not leave the socket to the collector.
+        http = getattr(self, "_http", None)
+        if http is not None and self._owned:
+            http.close()
 
     def __enter__(self) -> AccordClient:
         return self
