@@ -63,6 +63,9 @@ class McpDriver:
                 result = await client.call_tool(op, args)
             if result.is_error:
                 text = " ".join(getattr(c, "text", "") for c in result.content)
+                assert result.structured_content == {
+                    "error": {"code": result.structured_content["error"]["code"], "message": text}
+                }
                 return Outcome(False, 1, text)
             return Outcome(True, 0, "", result.structured_content)
 

@@ -146,7 +146,13 @@ def test_domain_errors_are_tool_errors_with_the_rest_message(seeded: tuple[Servi
         async with Client(build_mcp(services, token=world.tokens["agent-1"])) as client:
             result = await client.call_tool("get_proposal", {"proposal_id": "prop_missing"})
             assert result.is_error
-            assert "proposal prop_missing not found" in result.content[0].text  # type: ignore[union-attr]
+            assert result.content[0].text == "proposal prop_missing not found"  # type: ignore[union-attr]
+            assert result.structured_content == {
+                "error": {"code": "not_found", "message": "proposal prop_missing not found"}
+            }
+            # Arguments the schema refuses are still tool errors naming the field.
+            bad = await client.call_tool("cast_vote", {"proposal_id": "p", "vote": "yes", "confidence": "high"})
+            assert bad.is_error and "confidence" in bad.content[0].text  # type: ignore[union-attr]
 
     asyncio.run(run())
 

@@ -366,9 +366,7 @@ def test_bad_arguments_are_tool_errors(services: Services, world: World) -> None
         assert bad.is_error and "colour" in " ".join(getattr(c, "text", "") for c in bad.content)
         missing = await client.call_tool("get_milestone", {"milestone_id": "ms_missing"})
         assert missing.is_error
-        assert [getattr(c, "text", "") for c in missing.content] == [
-            "Error executing tool get_milestone: milestone ms_missing not found"
-        ]
+        assert [getattr(c, "text", "") for c in missing.content] == ["milestone ms_missing not found"]
         assert (await agents.call("agent", "list_milestones"))["milestones"] == []
 
     run(services, world, scenario)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, InputRequiredResult, TextContent
 
 from accord.bootstrap import Services
+from accord.domain.errors import AccordError
 from accord.entrypoints.mcp import core, deliberation, gates, milestones
 from accord.entrypoints.mcp.common import Caller
 
@@ -17,9 +20,35 @@ INSTRUCTIONS = (
 )
 
 
+class AccordMCPServer(MCPServer[Any]):
+    """Tools raise ToolError; a refusal of Accord's reaches the client with exactly the REST message.
+
+    The SDK prefixes a ToolError's text with "Error executing tool <name>: "; SPEC §9 wants the same text
+    as REST, so an error caused by an AccordError becomes an is_error result carrying its own message (and,
+    as structured content, the REST error object)."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause: BaseException | None = exc
+            while cause is not None and not isinstance(cause, AccordError):
+                cause = cause.__cause__
+            if cause is None:
+                raise
+            error = {"code": cause.code, "message": cause.message}
+            return CallToolResult(
+                content=[TextContent(type="text", text=cause.message)],
+                structured_content={"error": error},
+                is_error=True,
+            )
+
+
 def build_mcp(services: Services, token: str | None = None) -> MCPServer[Any]:
     """An MCP server over `services`; with `token` every call acts as that member (stdio)."""
-    server: MCPServer[Any] = MCPServer(name="accord", instructions=INSTRUCTIONS, version="0.1.0")
+    server: MCPServer[Any] = AccordMCPServer(name="accord", instructions=INSTRUCTIONS, version="0.1.0")
     caller = Caller(services, token)
     for module in (core, milestones, gates, deliberation):
         module.register(server, caller)
