@@ -272,3 +272,11 @@ def test_events_feed_is_scoped_to_my_groups(world: World) -> None:
     assert mine and all(e["group"] == "team" for e in mine)
     after = mine[-1]["id"]
     assert world.api("a1").list_events(after=after) == []
+
+
+def test_audit_by_ref_finds_events_past_the_first_page(world: World) -> None:
+    team(world, 1)
+    for i in range(260):  # each opening appends two events (created, and the REQUEST message)
+        world.api("a1").create_proposal("team", f"p{i}")
+    last = world.api("a1").list_proposals(limit=1)[0]["id"]
+    assert [e["type"] for e in world.api("admin").audit(last)] == ["proposal.created"]

@@ -30,13 +30,13 @@ class EventService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def since(self, actor: Member, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    def since(self, actor: Member, after: int = 0, limit: int = 100, ref: str | None = None) -> list[dict[str, Any]]:
         """Events of the caller's groups after id `after`, oldest first (every event for an administrator)."""
         if after < 0 or not 1 <= limit <= 500:
             raise ValidationError("after must be ≥ 0 and limit 1-500", field="after")
         with self.ctx.uow(write=False) as uow:
             groups = visible_groups(uow, actor)
-            rows = uow.events.since(after, groups, limit)
+            rows = uow.events.since(after, groups, limit, ref)
         return [event_view(r) for r in rows]
 
     def feed(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:
@@ -64,9 +64,7 @@ class EventService:
 
     def audit(self, actor: Member, ref: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """The audit log: every event, or those about one thing (a proposal id, `group:NAME`, ...)."""
-        if ref is None:
-            return self.since(actor, after, limit)
-        return [e for e in self.since(actor, after, 500) if e["ref"] == ref][:limit]
+        return self.since(actor, after, limit, ref)
 
 
 def _check_wait(wait: float) -> None:

@@ -177,9 +177,13 @@ class EventRepository:
     def high_water(self) -> int:
         return int(self.conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one())
 
-    def since(self, after: int, groups: Sequence[str] | None, limit: int = 500) -> list[dict[str, Any]]:
-        """Events after id `after`, oldest first; only those of `groups` when given."""
+    def since(
+        self, after: int, groups: Sequence[str] | None, limit: int = 500, ref: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Events after id `after`, oldest first; only those of `groups`, or about `ref`, when given."""
         query = select(t.events).where(t.events.c.id > after).order_by(t.events.c.id).limit(limit)
+        if ref is not None:
+            query = query.where(t.events.c.ref == ref)
         if groups is not None:
             query = query.where(t.events.c.group_name.in_(list(groups)))
         return [dict(r) for r in self.conn.execute(query).mappings()]
@@ -189,10 +193,6 @@ class EventRepository:
             select(t.events.c.id, t.events.c.ref).where(t.events.c.id > after).order_by(t.events.c.id)
         )
         return [(int(r[0]), r[1]) for r in rows]
-
-    def for_ref(self, ref: str) -> list[dict[str, Any]]:
-        query = select(t.events).where(t.events.c.ref == ref).order_by(t.events.c.id)
-        return [dict(r) for r in self.conn.execute(query).mappings()]
 
 
 class MessageRepository:
