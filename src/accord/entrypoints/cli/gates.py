@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+import os
+import sys
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -14,6 +16,7 @@ from accord.entrypoints.cli.common import (
     REJECTED,
     VETOED,
     JsonFlag,
+    backend,
     call,
     emit,
     err,
@@ -46,6 +49,21 @@ def parse_json(text: str | None, name: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def leave(api: Any, code: int) -> NoReturn:
+    """Exit at once after a blocking wait: the script waiting on us is released as soon as the answer is out,
+    not after the interpreter's teardown of every loaded module (~0.2 s). Output is flushed and the store's
+    pooled connections are closed first; in-process callers (CliRunner) get an ordinary exit."""
+    if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
+        raise typer.Exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    services = getattr(api, "services", None)
+    if services is not None:
+        services.ctx.engine.dispose()
+    os._exit(code)
 
 
 def gate_exit(view: dict[str, Any]) -> int:
@@ -121,11 +139,13 @@ def gate_wait(
     """Block until the gate is approved (closing it, if you requested it), vetoed, rejected or expired.
     Exit 0 approved, 1 rejected or expired, 2 vetoed, 3 still pending at --timeout: any non-zero exit means
     do not proceed."""
-    result = call(lambda api: api.gate_wait(subject, timeout, group))
+    with handled():
+        api = backend()
+        result = api.gate_wait(subject, timeout, group)
     emit(result, as_json, show_gate)
     if result.get("timed_out"):
         err.print(f"still pending after {timeout:g}s: do not proceed", markup=False)
-    raise typer.Exit(gate_exit(result))
+    leave(api, gate_exit(result))
 
 
 @gate_app.command("close")
@@ -182,7 +202,11 @@ def inbox_recv(
     as_json: JsonFlag = False,
 ) -> None:
     """Receive (consume) your oldest unread message. Nothing pending: prints nothing (null with --json), exit 0."""
-    emit(call(lambda api: api.recv_message(wait, type, subject)), as_json, show_message)
+    with handled():
+        api = backend()
+        message = api.recv_message(wait, type, subject)
+    emit(message, as_json, show_message)
+    leave(api, 0)
 
 
 @inbox_app.command("peek")
