@@ -29,6 +29,8 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/tally.py
 	$(BIN)/python bench/votes_http.py
+	$(BIN)/python bench/milestones.py
+	$(BIN)/python bench/wait_latency.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
