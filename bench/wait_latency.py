@@ -149,26 +149,26 @@ class Bench:
         return time.monotonic()
 
 
-def cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
+def blocked(pid: int) -> bool:
+    """Whether the process has its event thread and every one of its threads sleeps (none runnable)."""
+    tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    states = [(t / "stat").read_text().rsplit(")", 1)[1].split()[0] for t in tasks]
+    return len(tasks) >= 2 and all(state == "S" for state in states)
 
 
 def wait_idle(procs: list[subprocess.Popen[bytes]]) -> None:
-    """Until every process has started up and sits blocked in its wait (its CPU time stops growing)."""
-    last = {p.pid: -1 for p in procs}
-    calm = dict.fromkeys(last, 0)
-    deadline = time.monotonic() + 180
-    while min(calm.values()) < 2:
+    """Until every process has started up and sits blocked in its wait: it has subscribed (its event thread
+    exists) and all its threads sleep, on three checks in a row (a starved, runnable process does not pass)."""
+    calm = {p.pid: 0 for p in procs}
+    deadline = time.monotonic() + 300
+    while min(calm.values()) < 3:
         if time.monotonic() > deadline:
             raise RuntimeError("the CLI waiters never settled")
-        time.sleep(0.3)
+        time.sleep(0.2)
         for p in procs:
             if p.poll() is not None:
                 raise RuntimeError(f"a CLI waiter exited early ({p.returncode})")
-            ticks = cpu_ticks(p.pid)
-            calm[p.pid] = calm[p.pid] + 1 if ticks - last[p.pid] <= 2 else 0
-            last[p.pid] = ticks
+            calm[p.pid] = calm[p.pid] + 1 if blocked(p.pid) else 0
 
 
 def measure_cli(bench: Bench, url: str, n: int, batch: int) -> Figures:
