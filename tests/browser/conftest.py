@@ -31,7 +31,7 @@ ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # ends its event loop before other modules run asyncio
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         message = f"chromium is not installed at {CHROMIUM} (apt-get install chromium)"
