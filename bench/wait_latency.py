@@ -55,7 +55,12 @@ from accord.storage.migrate import upgrade
 ACCORD = str(Path(sys.executable).with_name("accord"))
 PG_ADMIN = os.environ.get("ACCORD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POLL_SECONDS = 2.0  # seed 002: `await new Promise(r => setTimeout(r, 2000))`
-SETTLE = 0.25  # let a long-poll reach the server and block before the deciding vote
+SETTLE = 0.2  # let a long-poll reach the server and block before the deciding vote (plus a random jitter, so
+# the votes never fall into step with the 50 ms SQLite poll and always hit the same phase of it)
+
+
+def settle() -> float:
+    return SETTLE + random.uniform(0, 0.1)
 
 
 @dataclass
@@ -183,6 +188,7 @@ def measure_cli(bench: Bench, url: str, n: int, batch: int) -> Figures:
         ]
         wait_idle(procs)
         for gid, proc in zip(gates, procs, strict=True):
+            time.sleep(random.uniform(0, 0.05))
             committed = bench.decide(gid)
             code = proc.wait(60)
             samples.append(time.monotonic() - committed)
@@ -204,7 +210,7 @@ def measure_client(bench: Bench, base: str, n: int) -> Figures:
 
             thread = threading.Thread(target=wait)
             thread.start()
-            time.sleep(SETTLE)
+            time.sleep(settle())
             committed = bench.decide(gid)
             thread.join(60)
             assert got["gate"]["status"] == "approved" and got["gate"]["closed"], got
@@ -220,7 +226,7 @@ def measure_mcp(bench: Bench, base: str, n: int) -> Figures:
             for _ in range(n):
                 gid = await asyncio.to_thread(bench.gate)
                 call = asyncio.create_task(client.call_tool("gate_wait", {"subject": gid, "timeout": 600}))
-                await asyncio.sleep(SETTLE)
+                await asyncio.sleep(settle())
                 committed = await asyncio.to_thread(bench.decide, gid)
                 result = await call
                 samples.append(time.monotonic() - committed)

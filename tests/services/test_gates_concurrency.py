@@ -78,7 +78,7 @@ def test_twenty_accord_processes_racing_exit_75_naming_the_open_request(store_ur
         )
         for i in range(RACERS)
     ]
-    done = [(p.wait(120), *p.communicate()) for p in procs]
+    done = [(p.wait(280), *p.communicate()) for p in procs]
     winners = [out.strip() for code, out, _ in done if code == 0]
     assert len(winners) == 1 and winners[0].startswith("prop_"), done
     refusals = [(code, err.strip()) for code, _, err in done if code != 0]
