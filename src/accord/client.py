@@ -72,6 +72,11 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _fields(args: dict[str, Any], *path: str) -> dict[str, Any]:
+    """A method's own arguments as the request body (their names are the body's field names)."""
+    return {k: v for k, v in args.items() if k != "self" and k not in path}
+
+
 def _p(segment: str) -> str:
     return quote(str(segment), safe="")
 
@@ -168,14 +173,7 @@ class AccordClient:
         veto: bool = False,
         expertise: list[str] | None = None,
     ) -> dict[str, Any]:
-        body = {
-            "member": member,
-            "role": role,
-            "weight": weight,
-            "advisory": advisory,
-            "veto": veto,
-            "expertise": expertise,
-        }
+        body = _fields(locals(), "group")
         return self._one("POST", f"/groups/{_p(group)}/members", body=body)
 
     def remove_group_member(self, group: str, member: str) -> dict[str, Any]:
@@ -216,31 +214,7 @@ class AccordClient:
         critical: bool = False,
         preset: str | None = None,
     ) -> dict[str, Any]:
-        body = _clean(
-            {
-                "group": group,
-                "title": title,
-                "description": description,
-                "voting_type": voting_type,
-                "options": options,
-                "threshold_type": threshold_type,
-                "threshold": threshold,
-                "quorum": quorum,
-                "min_votes": min_votes,
-                "weighted": weighted,
-                "weighted_denominator": weighted_denominator,
-                "deadline": deadline,
-                "deadline_hours": deadline_hours,
-                "subject": subject,
-                "allow_abstain": allow_abstain,
-                "prevent_self_vote": prevent_self_vote,
-                "on_no_consensus": on_no_consensus,
-                "max_rounds": max_rounds,
-                "domain": domain,
-                "critical": critical,
-                "preset": preset,
-            }
-        )
+        body = _clean(_fields(locals()))
         return self._one("POST", "/proposals", body=body)
 
     def cast_vote(
@@ -394,15 +368,7 @@ class AccordClient:
         payload: Any = None,
         ttl_seconds: int | None = None,
     ) -> dict[str, Any]:
-        body = {
-            "to": to,
-            "content": content,
-            "group": group,
-            "type": type,
-            "subject": subject,
-            "payload": payload,
-            "ttl_seconds": ttl_seconds,
-        }
+        body = _fields(locals())
         return self._one("POST", "/messages", body=body)
 
     def check_inbox(
