@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from sqlalchemy import Engine
 
 from accord.clock import Clock
+from accord.storage.engine import is_sqlite
+from accord.storage.group_commit import GroupCommit
 from accord.storage.notify import EventHub
 from accord.storage.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -18,10 +25,40 @@ class Context:
     engine: Engine
     clock: Clock
     hub: EventHub
+    _group_commit: GroupCommit | None = field(default=None, init=False, repr=False, compare=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """A new unit of work; committing it wakes this process's waiters at once."""
         return UnitOfWork(self.engine, write=write, on_commit=self.hub.poke)
+
+    def write(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run `work(uow)` in a write transaction and commit it; returns what `work` returned, or raises what
+        it raised with nothing written. On a SQLite file, concurrent writes share one COMMIT (group commit);
+        elsewhere each is its own transaction. `work` must not commit."""
+        group = self._group()
+        if group is not None:
+            return group.run(work)
+        with self.uow() as uow:
+            result = work(uow)
+            uow.commit()
+        return result
+
+    async def write_async(self, work: Callable[[UnitOfWork], T]) -> T:
+        """`write` for async faces: the event loop keeps serving while the transaction runs."""
+        group = self._group()
+        if group is not None:
+            return await group.run_async(work)
+        return await anyio.to_thread.run_sync(self.write, work)
+
+    def _group(self) -> GroupCommit | None:
+        if self._group_commit is None:
+            if not is_sqlite(self.engine) or self.engine.url.database in (None, "", ":memory:"):
+                return None  # an in-memory database lives in one connection: no writer thread can share it
+            with self._guard:
+                if self._group_commit is None:
+                    self._group_commit = GroupCommit(self.engine, on_commit=self.hub.poke)
+        return self._group_commit
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -8,8 +8,25 @@ from accord.domain.errors import AuthError, ConflictError, ForbiddenError, NotFo
 from accord.domain.members import Member, check_kind, check_slug
 from accord.services.context import Context, record
 from accord.services.ids import hash_token, new_token
+from accord.storage.uow import UnitOfWork
 
 ADMIN = "admin"
+
+
+def require_token(token: str | None) -> str:
+    """`token` if one was given; AuthError (before any read) otherwise."""
+    if not token:
+        raise AuthError("missing token: send 'Authorization: Bearer acc_…' or set ACCORD_TOKEN")
+    return token
+
+
+def member_for_token(uow: UnitOfWork, token: str | None) -> Member:
+    """`IdentityService.authenticate` inside the caller's transaction (an operation and the check of its
+    token see the same state: a token revoked before the operation commits is refused)."""
+    member = uow.tokens.member(hash_token(require_token(token).strip()))
+    if member is None:
+        raise AuthError("invalid token: it matches no member (or it was revoked)")
+    return member
 
 
 class IdentityService:
@@ -34,13 +51,9 @@ class IdentityService:
 
     def authenticate(self, token: str | None) -> Member:
         """The member whose token this is; AuthError for a missing, unknown or revoked token."""
-        if not token:
-            raise AuthError("missing token: send 'Authorization: Bearer acc_…' or set ACCORD_TOKEN")
+        require_token(token)
         with self.ctx.uow(write=False) as uow:
-            member = uow.members.by_token_hash(hash_token(token.strip()))
-        if member is None:
-            raise AuthError("invalid token: it matches no member (or it was revoked)")
-        return member
+            return member_for_token(uow, token)
 
     def authenticate_hash(self, token_hash: str) -> Member:
         """`authenticate` for a web session, which keeps the token's stored hash and never the token."""

@@ -22,6 +22,7 @@ from accord.domain.proposals import (
 from accord.domain.tally import TallyResult, tally
 from accord.services.access import manages, require_group, visible_groups
 from accord.services.context import Context, record
+from accord.services.identity import member_for_token, require_token
 from accord.services.ids import new_id
 from accord.services.notices import send_system
 from accord.storage.uow import UnitOfWork
@@ -108,13 +109,9 @@ class ProposalService:
 
     # -- reading -------------------------------------------------------------------------------------------
 
-    def load(
-        self, uow: UnitOfWork, actor: Member, proposal_id: str, *, for_update: bool = False, only_actor: bool = False
-    ) -> Proposal:
-        """The proposal if the actor may see it; NotFoundError otherwise (existence is not leaked).
-
-        `only_actor` loads just the actor's voter snapshot and ballot (see ProposalRepository.get)."""
-        p = uow.proposals.get(proposal_id, for_update=for_update, only_voter=actor.name if only_actor else None)
+    def load(self, uow: UnitOfWork, actor: Member, proposal_id: str, *, for_update: bool = False) -> Proposal:
+        """The proposal if the actor may see it; NotFoundError otherwise (existence is not leaked)."""
+        p = uow.proposals.get(proposal_id, for_update=for_update)
         if p is None:
             raise NotFoundError(f"proposal {proposal_id} not found", proposal_id=proposal_id)
         try:
@@ -278,38 +275,68 @@ class ProposalService:
         evidence: list[str] | None = None,
     ) -> dict[str, Any]:
         """Cast (or replace) the caller's vote; returns the ballot as recorded."""
+        return self.ctx.write(lambda uow: self._cast(uow, actor, proposal_id, vote, comment, confidence, evidence))
+
+    async def vote_async(
+        self,
+        token: str | None,
+        proposal_id: str,
+        vote: object,
+        *,
+        comment: str | None = None,
+        confidence: float | str | None = None,
+        evidence: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """`vote` for async faces, as the holder of `token`, checked inside the vote's own transaction
+        (AuthError for a missing, unknown or revoked token, then the same refusals as `vote`)."""
+        require_token(token)
+        return await self.ctx.write_async(
+            lambda uow: self._cast(uow, member_for_token(uow, token), proposal_id, vote, comment, confidence, evidence)
+        )
+
+    def _cast(
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        proposal_id: str,
+        vote: object,
+        comment: str | None,
+        confidence: float | str | None,
+        evidence: list[str] | None,
+    ) -> dict[str, Any]:
         now = self.ctx.now()
-        with self.ctx.uow() as uow:
-            p = self.load(uow, actor, proposal_id, for_update=True, only_actor=True)
-            ballot, replaced = p.cast(
-                actor.name, vote, at=now, comment=comment, confidence=confidence, evidence=evidence
-            )
-            uow.proposals.put_ballot(p.id, ballot, replacing=replaced is not None)
+        found = uow.proposals.get_for_vote(proposal_id, actor.name)
+        # `load`'s visibility rule (require_group) on the membership read with the proposal: members see it,
+        # and store administrators (its group exists: a foreign key); anyone else gets NotFoundError.
+        if found is None or not (found[1] or actor.is_admin):
+            raise NotFoundError(f"proposal {proposal_id} not found", proposal_id=proposal_id)
+        p = found[0]
+        ballot, replaced = p.cast(actor.name, vote, at=now, comment=comment, confidence=confidence, evidence=evidence)
+        uow.proposals.put_ballot(p.id, ballot, replacing=replaced is not None)
+        record(
+            uow,
+            "vote.changed" if replaced else "vote.cast",
+            at=now,
+            actor=actor.name,
+            group=p.group,
+            ref=p.id,
+            proposal_id=p.id,
+            voter=actor.name,
+            vote=ballot.shown(),
+            round=p.round,
+        )
+        voter = p.voters[actor.name]
+        if p.rules.voting_type == "yes_no" and voter.veto and not voter.advisory and ballot.choice == "no":
             record(
                 uow,
-                "vote.changed" if replaced else "vote.cast",
+                "proposal.vetoed",
                 at=now,
                 actor=actor.name,
                 group=p.group,
                 ref=p.id,
                 proposal_id=p.id,
-                voter=actor.name,
-                vote=ballot.shown(),
-                round=p.round,
+                by=actor.name,
             )
-            voter = p.voters[actor.name]
-            if p.rules.voting_type == "yes_no" and voter.veto and not voter.advisory and ballot.choice == "no":
-                record(
-                    uow,
-                    "proposal.vetoed",
-                    at=now,
-                    actor=actor.name,
-                    group=p.group,
-                    ref=p.id,
-                    proposal_id=p.id,
-                    by=actor.name,
-                )
-            uow.commit()
         return {
             "proposal_id": p.id,
             "voter": actor.name,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +25,34 @@ _MUTABLE = (
     "deadline",
     "subject_lock",
 )
+
+# The vote path's statements, built once: building a statement costs more than SQLite running it.
+_pv, _v, _m = t.proposal_voters, t.votes, t.memberships
+_VOTER_COLUMNS = ("member", "kind", "weight", "advisory", "veto", "expertise")
+_BALLOT_COLUMNS = ("voter", "choice", "confidence", "comment", "evidence", "cast_at", "round")
+# The proposal, the caller's voter snapshot and current ballot, and whether it is in the group: one read.
+_FOR_VOTE = (
+    select(
+        t.proposals,
+        *(_pv.c[name].label(f"voter_{name}") for name in _VOTER_COLUMNS),
+        *(_v.c[name].label(f"ballot_{name}") for name in _BALLOT_COLUMNS),
+        _m.c.member.label("membership"),
+    )
+    .select_from(
+        t.proposals.outerjoin(_pv, and_(_pv.c.proposal_id == t.proposals.c.id, _pv.c.member == bindparam("member")))
+        .outerjoin(_v, and_(_v.c.proposal_id == t.proposals.c.id, _v.c.voter == bindparam("member")))
+        .outerjoin(_m, and_(_m.c.group_name == t.proposals.c.group_name, _m.c.member == bindparam("member")))
+    )
+    .where(t.proposals.c.id == bindparam("proposal_id"))
+)
+# PostgreSQL: lock the proposal row first, then read the rest in a fresh snapshot (a single SELECT ... FOR
+# UPDATE would see the joined ballot as it was before the wait, missing one a concurrent vote just committed).
+_LOCK = select(t.proposals.c.id).where(t.proposals.c.id == bindparam("proposal_id")).with_for_update()
+_INSERT_VOTE = insert(t.votes)
+_UPDATE_VOTE = update(t.votes).where(
+    t.votes.c.proposal_id == bindparam("key_proposal_id"), t.votes.c.voter == bindparam("key_voter")
+)
+_INSERT_HISTORY = insert(t.vote_history)
 
 
 class ProposalRepository:
@@ -104,12 +132,8 @@ class ProposalRepository:
         row = self.conn.execute(query.order_by(t.proposals.c.created_at.desc(), t.proposals.c.id.desc())).first()
         return row[0] if row else None
 
-    def get(self, proposal_id: str, *, for_update: bool = False, only_voter: str | None = None) -> Proposal | None:
-        """The proposal with its voters and current ballots.
-
-        With `only_voter`, `voters` and `ballots` hold just that member's snapshot and ballot: enough to
-        cast a vote without reading the whole electorate (the vote path stays O(1) in the group's size).
-        """
+    def get(self, proposal_id: str, *, for_update: bool = False) -> Proposal | None:
+        """The proposal with its voters and current ballots."""
         query = select(t.proposals).where(t.proposals.c.id == proposal_id)
         if for_update:
             query = query.with_for_update()
@@ -118,15 +142,30 @@ class ProposalRepository:
             return None
         voter_query = select(t.proposal_voters).where(t.proposal_voters.c.proposal_id == proposal_id)
         ballot_query = select(t.votes).where(t.votes.c.proposal_id == proposal_id).order_by(t.votes.c.cast_at)
-        if only_voter is not None:
-            voter_query = voter_query.where(t.proposal_voters.c.member == only_voter)
-            ballot_query = ballot_query.where(t.votes.c.voter == only_voter)
         voters = self.conn.execute(voter_query)
         ballots = self.conn.execute(ballot_query)
         p = _proposal(row)
         p.voters = {v.name: v for v in (_voter(r) for r in voters.mappings())}
         p.ballots = {b.voter: b for b in (_ballot(r) for r in ballots.mappings())}
         return p
+
+    def get_for_vote(self, proposal_id: str, member: str, *, lock: bool = True) -> tuple[Proposal, bool] | None:
+        """The proposal with only `member`'s voter snapshot and current ballot (enough to cast its vote: the
+        vote path stays O(1) in the group's size), and whether `member` belongs to the proposal's group; None
+        when there is no such proposal. `lock` serialises concurrent votes on it (on SQLite, BEGIN IMMEDIATE
+        serialises writers already)."""
+        params = {"proposal_id": proposal_id, "member": member}
+        if lock and self.conn.dialect.name != "sqlite" and self.conn.execute(_LOCK, params).first() is None:
+            return None
+        row = self.conn.execute(_FOR_VOTE, params).mappings().first()
+        if row is None:
+            return None
+        p = _proposal(row)
+        if row["voter_member"] is not None:
+            p.voters = {member: _voter(row, "voter_")}
+        if row["ballot_voter"] is not None:
+            p.ballots = {member: _ballot(row, "ballot_")}
+        return p, row["membership"] is not None
 
     def group_of(self, proposal_id: str) -> str | None:
         row = self.conn.execute(select(t.proposals.c.group_name).where(t.proposals.c.id == proposal_id)).first()
@@ -142,12 +181,10 @@ class ProposalRepository:
         """Make `b` the voter's current ballot and append it to the history."""
         values = _ballot_values(proposal_id, b)
         if replacing:
-            self.conn.execute(
-                update(t.votes).where(t.votes.c.proposal_id == proposal_id, t.votes.c.voter == b.voter).values(**values)
-            )
+            self.conn.execute(_UPDATE_VOTE, {**values, "key_proposal_id": proposal_id, "key_voter": b.voter})
         else:
-            self.conn.execute(insert(t.votes).values(**values))
-        self.conn.execute(insert(t.vote_history).values(**values))
+            self.conn.execute(_INSERT_VOTE, values)
+        self.conn.execute(_INSERT_HISTORY, values)
 
     def clear_ballots(self, proposal_id: str) -> None:
         """Archive the round's ballots (they stay in the history) so voters vote afresh."""
@@ -263,25 +300,25 @@ def _proposal(row: RowMapping) -> Proposal:
     )
 
 
-def _voter(row: RowMapping) -> Voter:
+def _voter(row: RowMapping, prefix: str = "") -> Voter:
     return Voter(
-        name=row["member"],
-        kind=row["kind"],
-        weight=Fraction(row["weight"]),
-        advisory=bool(row["advisory"]),
-        veto=bool(row["veto"]),
-        expertise=tuple(row["expertise"] or ()),
+        name=row[prefix + "member"],
+        kind=row[prefix + "kind"],
+        weight=Fraction(row[prefix + "weight"]),
+        advisory=bool(row[prefix + "advisory"]),
+        veto=bool(row[prefix + "veto"]),
+        expertise=tuple(row[prefix + "expertise"] or ()),
     )
 
 
-def _ballot(row: RowMapping) -> Ballot:
-    raw = row["choice"]
+def _ballot(row: RowMapping, prefix: str = "") -> Ballot:
+    raw = row[prefix + "choice"]
     return Ballot(
-        voter=row["voter"],
+        voter=row[prefix + "voter"],
         choice=tuple(raw) if isinstance(raw, list) else raw,
-        confidence=Fraction(row["confidence"]),
-        comment=row["comment"],
-        evidence=tuple(row["evidence"] or ()),
-        cast_at=row["cast_at"],
-        round=row["round"],
+        confidence=Fraction(row[prefix + "confidence"]),
+        comment=row[prefix + "comment"],
+        evidence=tuple(row[prefix + "evidence"] or ()),
+        cast_at=row[prefix + "cast_at"],
+        round=row[prefix + "round"],
     )

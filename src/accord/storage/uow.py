@@ -12,11 +12,18 @@ from sqlalchemy.exc import OperationalError
 
 from accord.domain.errors import UnavailableError
 from accord.storage.engine import is_sqlite
+from accord.storage.hot_path import EventLog, TokenRepository
 from accord.storage.proposal_repository import ProposalRepository
-from accord.storage.repositories import EventRepository, GroupRepository, MemberRepository, MessageRepository
+from accord.storage.repositories import GroupRepository, MemberRepository, MessageRepository
 
 _writer_locks: dict[int, threading.Lock] = {}
 _writer_locks_guard = threading.Lock()
+_held = threading.local()  # how many SQLite write transactions this thread has open
+
+
+def holds_writer_lock() -> bool:
+    """True while this thread holds a SQLite writer lock (waiting on another writer would deadlock)."""
+    return bool(getattr(_held, "count", 0))
 
 
 def writer_lock(engine: Engine) -> threading.Lock:
@@ -25,6 +32,29 @@ def writer_lock(engine: Engine) -> threading.Lock:
     processes still meet at the file lock, bounded by the busy timeout."""
     with _writer_locks_guard:
         return _writer_locks.setdefault(id(engine), threading.Lock())
+
+
+def acquire_writer(engine: Engine) -> threading.Lock:
+    """Take `engine`'s writer lock for this thread; give it back with `release_writer`."""
+    lock = writer_lock(engine)
+    lock.acquire()
+    _held.count = getattr(_held, "count", 0) + 1
+    return lock
+
+
+def release_writer(lock: threading.Lock) -> None:
+    _held.count -= 1
+    lock.release()
+
+
+def commit(conn: Connection) -> None:
+    """COMMIT, discarding the connection if that fails: SQLite keeps the transaction open after a failed
+    COMMIT (e.g. a deferred constraint), and the pool would hand it, mid-transaction, to the next user."""
+    try:
+        conn.commit()
+    except BaseException:
+        conn.invalidate()
+        raise
 
 
 class UnitOfWork:
@@ -37,30 +67,49 @@ class UnitOfWork:
         self._write = write
         self._on_commit = on_commit
         self._committed = False
+        self._joined = False
+        self._lock: threading.Lock | None = None
 
     def __enter__(self) -> UnitOfWork:
-        self._lock = writer_lock(self._engine) if self._write and is_sqlite(self._engine) else None
-        if self._lock is not None:
-            self._lock.acquire()
+        if self._write and is_sqlite(self._engine):
+            self._lock = acquire_writer(self._engine)
         try:
             conn = self._engine.connect()
             if is_sqlite(self._engine):
                 conn = conn.execution_options(sqlite_begin="IMMEDIATE" if self._write else "DEFERRED")
             conn.begin()
         except OperationalError as exc:
-            if self._lock is not None:
-                self._lock.release()
+            self._release()
             raise UnavailableError(f"the store is unavailable: {exc.orig}") from exc
-        self.conn = conn
-        self.members = MemberRepository(conn)
-        self.groups = GroupRepository(conn)
-        self.proposals = ProposalRepository(conn)
-        self.events = EventRepository(conn)
-        self.messages = MessageRepository(conn)
+        self._bind(conn)
         return self
 
+    @classmethod
+    def joined(cls, conn: Connection) -> UnitOfWork:
+        """The repositories over a transaction someone else opened and will end (a group commit's batch)."""
+        uow = cls(conn.engine)
+        uow._joined = True
+        uow._bind(conn)
+        return uow
+
+    def _bind(self, conn: Connection) -> None:
+        self.conn = conn
+        self.members = MemberRepository(conn)
+        self.tokens = TokenRepository(conn)
+        self.groups = GroupRepository(conn)
+        self.proposals = ProposalRepository(conn)
+        self.events = EventLog(conn)
+        self.messages = MessageRepository(conn)
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            release_writer(self._lock)
+            self._lock = None
+
     def commit(self) -> None:
-        self.conn.commit()
+        if self._joined:
+            raise RuntimeError("a joined unit of work is committed by the transaction's owner")
+        commit(self.conn)
         self._committed = True
 
     def __exit__(
@@ -71,7 +120,6 @@ class UnitOfWork:
                 self.conn.rollback()
         finally:
             self.conn.close()
-            if self._lock is not None:
-                self._lock.release()
+            self._release()
         if self._committed and self._on_commit is not None:
             self._on_commit()

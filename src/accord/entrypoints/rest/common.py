@@ -17,6 +17,7 @@ from accord.api import Api
 from accord.bootstrap import Services
 from accord.domain.errors import AccordError
 from accord.domain.members import Member
+from accord.services.identity import require_token
 
 log = logging.getLogger("accord.rest")
 bearer = HTTPBearer(auto_error=False, description="A member token: acc_…")
@@ -47,6 +48,39 @@ def current_api(request: Request, member: Annotated[Member, Depends(current_memb
 
 CallerApi = Annotated[Api, Depends(current_api)]
 Caller = Annotated[Member, Depends(current_member)]
+
+
+async def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    """The bearer token as sent, not yet checked (401 at once when there is none)."""
+    return require_token(credentials.credentials if credentials else None)
+
+
+class TokenCaller:
+    """Operations run as a bearer token's holder, the token checked inside the operation's own transaction:
+    no separate read and no worker thread before the operation (the hot write paths)."""
+
+    def __init__(self, services: Services, token: str) -> None:
+        self.services = services
+        self.token = token
+
+    async def cast_vote(
+        self,
+        proposal_id: str,
+        vote: str | list[str],
+        comment: str | None = None,
+        confidence: float | str | None = None,
+        evidence: list[str] | None = None,
+    ) -> dict[str, Any]:
+        return await self.services.proposals.vote_async(
+            self.token, proposal_id, vote, comment=comment, confidence=confidence, evidence=evidence
+        )
+
+
+async def token_caller(request: Request, token: Annotated[str, Depends(bearer_token)]) -> TokenCaller:
+    return TokenCaller(services_of(request), token)
+
+
+TokenApi = Annotated[TokenCaller, Depends(token_caller)]
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

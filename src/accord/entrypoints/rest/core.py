@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from accord.entrypoints.rest.common import Body, CallerApi
+from accord.entrypoints.rest.common import Body, CallerApi, TokenApi
 
 router = APIRouter(prefix="/v1")
 
@@ -164,9 +164,9 @@ def get_proposal(proposal_id: str, api: CallerApi, history: bool = False) -> Jso
 
 
 @router.post("/proposals/{proposal_id}/votes", status_code=201, tags=["proposals"])
-def cast_vote(proposal_id: str, body: NewVote, api: CallerApi) -> Json:
+async def cast_vote(proposal_id: str, body: NewVote, api: TokenApi) -> Json:
     """Cast or replace the caller's vote."""
-    return api.cast_vote(proposal_id, body.vote, body.comment, body.confidence, body.evidence)
+    return await api.cast_vote(proposal_id, body.vote, body.comment, body.confidence, body.evidence)
 
 
 @router.post("/proposals/{proposal_id}/finalize", tags=["proposals"])
