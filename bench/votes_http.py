@@ -1,21 +1,24 @@
 """Votes over HTTP: `accord serve` on SQLite, beside a bare FastAPI endpoint that inserts one row into SQLite.
 
-Both servers run as uvicorn subprocesses on this machine, in the same run; the same client (asyncio +
-httpx, one connection per voter) drives each. Prints throughput, p50/p99 latency, the ratio, errors and
-whether the final tallies equal the votes acknowledged (zero lost votes).
+Both servers run as uvicorn subprocesses on this machine, in the same run; the same client (one keep-alive
+connection per voter) drives each with the same requests. Prints throughput, p50/p99 latency, the ratio,
+errors, each server's CPU time per vote, and whether the final tallies equal the votes acknowledged (zero
+lost votes).
 
 The machine is shared, so each round runs both servers back to back (alternating which goes first) on a
-fresh store, and every round is printed with the load average; compare within a round. The HTTP clients
-are built before the clock starts (building one takes ~20 ms of CPU; built inside the timed run they held
-up the first requests by seconds, which showed up as both servers' p99).
+fresh store, and every round is printed with the load average; compare within a round. Connections are
+opened before the clock starts. The default client is a minimal HTTP/1.1 one on asyncio streams:
+httpx (`--client httpx`) spends more CPU per request than either server, on the same cores, so with it
+the figures mostly measure the load generator.
 
-    .venv/bin/python bench/votes_http.py [--connections 64] [--proposals 40] [--rounds 2]
+    .venv/bin/python bench/votes_http.py [--connections 64] [--proposals 40] [--rounds 2] [--client raw|httpx]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import sqlite3
@@ -55,16 +58,23 @@ def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[b
     raise RuntimeError(f"server on port {port} did not start")
 
 
-async def drive(base: str, jobs: list[tuple[str, str, str]], connections: int) -> tuple[list[float], int, float]:
-    """Send every (token, proposal, vote) job, `connections` at a time; returns latencies, errors, seconds."""
-    queues: list[list[tuple[str, str, str]]] = [[] for _ in range(connections)]
+Job = tuple[str, str, str]  # (token, proposal id, vote)
+
+
+def spread(jobs: list[Job], connections: int) -> list[list[Job]]:
+    queues: list[list[Job]] = [[] for _ in range(connections)]
     for i, job in enumerate(jobs):
         queues[i % connections].append(job)
+    return queues
+
+
+async def drive_httpx(port: int, jobs: list[Job], connections: int) -> tuple[list[float], int, float]:
+    """Send every job through httpx, `connections` at a time; returns latencies, errors, seconds."""
     latencies: list[float] = []
     errors = 0
-    clients = [httpx.AsyncClient(base_url=base, timeout=60) for _ in range(connections)]
+    clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) for _ in range(connections)]
 
-    async def worker(client: httpx.AsyncClient, queue: list[tuple[str, str, str]]) -> None:
+    async def worker(client: httpx.AsyncClient, queue: list[Job]) -> None:
         nonlocal errors
         for token, proposal_id, vote in queue:
             started = time.perf_counter()
@@ -79,11 +89,80 @@ async def drive(base: str, jobs: list[tuple[str, str, str]], connections: int) -
 
     try:
         started = time.perf_counter()
-        await asyncio.gather(*(worker(c, q) for c, q in zip(clients, queues, strict=True)))
+        await asyncio.gather(*(worker(c, q) for c, q in zip(clients, spread(jobs, connections), strict=True)))
         return latencies, errors, time.perf_counter() - started
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def drive_raw(port: int, jobs: list[Job], connections: int) -> tuple[list[float], int, float]:
+    """`drive_httpx` with a minimal HTTP/1.1 keep-alive client on asyncio streams: the same requests for a
+    fraction of the CPU (httpx took more CPU per request than either server, on the same cores)."""
+    latencies: list[float] = []
+    errors = 0
+    streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(connections)]
+
+    def request(token: str, proposal_id: str, vote: str) -> bytes:
+        body = json.dumps({"vote": vote, "comment": "bench"}).encode()
+        head = (
+            f"POST /v1/proposals/{proposal_id}/votes HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        return head.encode() + body
+
+    async def response(reader: asyncio.StreamReader) -> int:
+        status = int((await reader.readline()).split()[1])
+        length = None
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError("a response without Content-Length")
+        await reader.readexactly(length)
+        return status
+
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, queue: list[Job]) -> None:
+        nonlocal errors
+        for job in queue:
+            started = time.perf_counter()
+            writer.write(request(*job))
+            status = await response(reader)
+            latencies.append(time.perf_counter() - started)
+            if status != 201:
+                errors += 1
+
+    try:
+        started = time.perf_counter()
+        queues = spread(jobs, connections)
+        await asyncio.gather(*(worker(r, w, q) for (r, w), q in zip(streams, queues, strict=True)))
+        return latencies, errors, time.perf_counter() - started
+    finally:
+        for _, writer in streams:
+            writer.close()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    name: str, proc: subprocess.Popen[bytes], port: int, jobs: list[Job], opts: argparse.Namespace
+) -> dict[str, Any]:
+    """Drive the server with the chosen client; its figures, with the server's CPU time per vote."""
+    drive = drive_raw if opts.client == "raw" else drive_httpx
+    before = cpu_seconds(proc.pid)
+    row = summary(name, *asyncio.run(drive(port, jobs, opts.connections)))
+    after = cpu_seconds(proc.pid)
+    row["cpu_ms"] = None if before is None or after is None else (after - before) / row["requests"] * 1000
+    return row
 
 
 def summary(name: str, latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
@@ -139,7 +218,7 @@ def run_accord(store: Store, opts: argparse.Namespace, env: dict[str, str]) -> d
         port,
     )
     try:
-        row = summary("accord serve", *asyncio.run(drive(f"http://127.0.0.1:{port}", store.jobs, opts.connections)))
+        row = measure("accord serve", accord, port, store.jobs, opts)
     finally:
         accord.terminate()
         accord.wait(timeout=30)
@@ -161,10 +240,7 @@ def run_bare(store: Store, opts: argparse.Namespace, env: dict[str, str]) -> dic
         port,
     )
     try:
-        return summary(
-            "bare FastAPI + SQLite insert",
-            *asyncio.run(drive(f"http://127.0.0.1:{port}", store.jobs, opts.connections)),
-        )
+        return measure("bare FastAPI + SQLite insert", bare, port, store.jobs, opts)
     finally:
         bare.terminate()
         bare.wait(timeout=30)
@@ -175,14 +251,16 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--proposals", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=2, help="rounds of both servers, alternating the order")
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw", help="the load generator's HTTP client")
     opts = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
 
-    votes = opts.connections * opts.proposals
+    c, p = opts.connections, opts.proposals
+    print(f"{c * p} votes per run, {c} connections, {p} proposals x {c} voters, {opts.client} client")
     print(
-        f"{votes} votes per run, {opts.connections} connections, {opts.proposals} proposals x {opts.connections} voters"
+        f"{'round':5} {'server':30} {'votes/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'load':>5} "
+        f"{'cpu ms/vote':>11}  ratio"
     )
-    print(f"{'round':5} {'server':30} {'votes/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'load':>5}  ratio")
     ok = True
     ratios, p99s = [], []
     for round_no in range(1, opts.rounds + 1):
@@ -197,7 +275,8 @@ def main() -> int:
         for row in (ours, peer):
             print(
                 f"{round_no:5} {row['name']:30} {row['rps']:8.0f} {row['p50']:8.1f} {row['p99']:8.1f} "
-                f"{row['errors']:7d} {row['load']:5.1f}" + (f"  {ratio:.2f}" if row is ours else "")
+                f"{row['errors']:7d} {row['load']:5.1f} {_ms(row['cpu_ms']):>11}"
+                + (f"  {ratio:.2f}" if row is ours else "")
             )
         lost = ours["acknowledged"] - ours["counted"]
         print(
@@ -210,6 +289,10 @@ def main() -> int:
         f"accord p99 per round: {', '.join(f'{p:.0f}' for p in p99s)} ms  (target < 100)"
     )
     return 0 if ok else 1
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 if __name__ == "__main__":

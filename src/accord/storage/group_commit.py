@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from accord.domain.errors import UnavailableError
@@ -131,14 +130,19 @@ class GroupCommit:
             with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
                 conn.begin()
                 uow = UnitOfWork.joined(conn)
+                # Savepoints straight on the driver's connection: through SQLAlchemy each costs ~30x more.
+                sqlite = conn.connection.dbapi_connection
+                assert sqlite is not None
                 for job in batch:
+                    sqlite.execute("SAVEPOINT accord_job")
                     try:
-                        with conn.begin_nested():
-                            job.value = job.work(uow)
+                        job.value = job.work(uow)
                     except Exception as exc:
                         job.error = exc
-                        if not _in_transaction(conn):  # SQLite ended the transaction (I/O error, disk full)
+                        if not sqlite.in_transaction:  # SQLite ended the transaction (I/O error, disk full)
                             raise
+                        sqlite.execute("ROLLBACK TO accord_job")
+                    sqlite.execute("RELEASE accord_job")
                 commit(conn)
         finally:
             release_writer(lock)
@@ -155,11 +159,6 @@ class GroupCommit:
         for loop, jobs in by_loop.items():
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
                 loop.call_soon_threadsafe(_settle, jobs)
-
-
-def _in_transaction(conn: Connection) -> bool:
-    dbapi = conn.connection.dbapi_connection
-    return bool(getattr(dbapi, "in_transaction", True))
 
 
 def _settle(jobs: list[_Job[Any]]) -> None:
