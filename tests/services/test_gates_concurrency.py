@@ -34,20 +34,23 @@ def _request(url: str, token: str, barrier: Any, results: Any) -> None:
     services = build_services(url)
     try:
         actor = services.identity.authenticate(token)
-        barrier.wait(timeout=60)
+        barrier.wait(timeout=240)
         try:
             results.put(("ok", services.gates.request(actor, "deploy", {"by": actor.name}, "ops")["id"]))
         except ConflictError as exc:
             results.put(("conflict", exc.message))
         except AccordError as exc:  # anything else is a failure the parent reports
             results.put(("error", exc.message))
+    except BaseException as exc:  # a crash is reported, never left for the parent to time out on
+        results.put(("crash", repr(exc)))
     finally:
         services.close()
 
 
 def test_twenty_processes_racing_for_one_subject_exactly_one_wins(store_url: str) -> None:
     tokens = _racing_world(store_url)
-    ctx = multiprocessing.get_context("fork")
+    # spawn, not fork: forking a process whose other threads hold locks can hang the child.
+    ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(RACERS), ctx.Queue()
     procs = [
         ctx.Process(target=_request, args=(store_url, tokens[f"agent-{i:02d}"], barrier, results))
@@ -55,7 +58,7 @@ def test_twenty_processes_racing_for_one_subject_exactly_one_wins(store_url: str
     ]
     for p in procs:
         p.start()
-    outcomes = [results.get(timeout=120) for _ in procs]
+    outcomes = [results.get(timeout=300) for _ in procs]
     for p in procs:
         p.join(30)
     winners = [value for kind, value in outcomes if kind == "ok"]
