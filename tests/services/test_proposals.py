@@ -280,3 +280,16 @@ def test_audit_by_ref_finds_events_past_the_first_page(world: World) -> None:
         world.api("a1").create_proposal("team", f"p{i}")
     last = world.api("a1").list_proposals(limit=1)[0]["id"]
     assert [e["type"] for e in world.api("admin").audit(last)] == ["proposal.created"]
+
+
+def test_a_gate_is_not_finalized_or_cancelled_like_a_proposal(world: World) -> None:
+    team(world, 3)
+    gate = world.api("a1").gate_request("deploy", {"version": "2.0"}, group="team")
+    gid = gate["request_id"]
+    before = snapshot(world, gid)
+    for op, what in ((world.api("a1").finalize_proposal, "finalized"), (world.api("a1").cancel_proposal, "cancelled")):
+        with pytest.raises(ConflictError, match=f"{gid} is a gate and is not {what} like a proposal"):
+            op(gid)
+    assert snapshot(world, gid) == before
+    requests = [m for m in world.api("a2").check_inbox() if m["type"] == "REQUEST"]
+    assert requests[0]["payload"]["request_id"] == gid and requests[0]["payload"]["request"] == {"version": "2.0"}

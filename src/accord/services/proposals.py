@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from accord.domain import deliberation
-from accord.domain.errors import NotFoundError, ValidationError
+from accord.domain.errors import ConflictError, NotFoundError, ValidationError
 from accord.domain.members import Member
 from accord.domain.proposals import (
     Proposal,
@@ -256,6 +256,9 @@ class ProposalService:
             content=f"{actor.name} asks for your vote: {p.title}",
             payload={
                 "proposal_id": p.id,
+                "request_id": p.id,
+                "subject": subject,
+                "request": payload,
                 "kind": kind,
                 "voting_type": rules.voting_type,
                 "options": list(rules.options),
@@ -355,6 +358,7 @@ class ProposalService:
         with self.ctx.uow() as uow:
             p = self.load(uow, actor, proposal_id, for_update=True)
             membership = uow.groups.membership(p.group, actor.name)
+            refuse_gate(p, "finalized")
             p.may_finalize(actor.name, manages=manages(actor, membership), now=now)
             if mitigation is not None:
                 p.mitigation = mitigation
@@ -477,6 +481,7 @@ class ProposalService:
         now = self.ctx.now()
         with self.ctx.uow() as uow:
             p = self.load(uow, actor, proposal_id, for_update=True)
+            refuse_gate(p, "cancelled")
             p.may_cancel(actor.name, manages=manages(actor, uow.groups.membership(p.group, actor.name)))
             self.cancel_in(uow, p, by=actor.name, now=now)
             uow.commit()
@@ -513,6 +518,16 @@ class ProposalService:
                 if view["status"] != "open" or remaining <= 0:
                     return {**view, "timed_out": view["status"] == "open"}
                 await sub.wait_async(remaining)
+
+
+def refuse_gate(p: Proposal, what: str) -> None:
+    """Gates follow their own rules (SPEC §5): the core's finalize/cancel/vote must not bypass them."""
+    if p.kind == "gate":
+        raise ConflictError(
+            f"{p.id} is a gate and is not {what} like a proposal: vote with gate_vote; its requester closes "
+            "it with gate_close, or it expires at its timeout",
+            proposal_id=p.id,
+        )
 
 
 def _check_timeout(timeout: float) -> float:

@@ -56,7 +56,7 @@ def proposal_page(api: Api, proposal_id: str) -> ProposalPage:
         can_finalize=is_open
         and not gate
         and (manages or creator or (me.name in eligible and (everyone or p["voting_closed"]))),
-        can_cancel=p["status"] in ("open", "escalated") and (manages or creator),
+        can_cancel=p["status"] in ("open", "escalated") and not gate and (manages or creator),
         # resolve_proposal: a human owner/admin *of the group* (a store administrator outside it may not).
         can_resolve=p["status"] == "escalated" and me.kind == "human" and role in ("owner", "admin"),
         record=api.get_decision_record(p["id"]) if p["status"] == "finalized" else None,
