@@ -1,5 +1,5 @@
-"""Token lookup and event appends with statements built once: every authenticated write runs both, and
-building a SQLAlchemy statement costs several times what SQLite takes to run it."""
+"""Token lookup and event appends through prepared statements (storage/prepared.py): every authenticated
+write runs both."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from sqlalchemy.engine import Connection
 
 from accord.domain.members import Member
 from accord.storage import tables as t
+from accord.storage.prepared import Prepared
 from accord.storage.repositories import EventRepository
 
-_MEMBER_BY_TOKEN = (
+_MEMBER_BY_TOKEN = Prepared(
     select(t.members.c.name, t.members.c.kind, t.members.c.is_admin)
     .join(t.tokens, t.tokens.c.member == t.members.c.name)
     .where(t.tokens.c.token_hash == bindparam("token_hash"), t.tokens.c.revoked_at.is_(None))
 )
-_APPEND_EVENT = insert(t.events)
+_APPEND_EVENT = Prepared(insert(t.events), column_keys=("at", "type", "actor", "group_name", "ref", "data"))
 _NOTIFY = text("SELECT pg_notify('accord_events', :payload)")
 
 
@@ -30,8 +31,8 @@ class TokenRepository:
 
     def member(self, token_hash: str) -> Member | None:
         """The member holding the unrevoked token with this hash, or None."""
-        row = self.conn.execute(_MEMBER_BY_TOKEN, {"token_hash": token_hash}).first()
-        return None if row is None else Member(name=row[0], kind=row[1], is_admin=bool(row[2]))
+        row = _MEMBER_BY_TOKEN.first(self.conn, {"token_hash": token_hash})
+        return None if row is None else Member(name=row["name"], kind=row["kind"], is_admin=bool(row["is_admin"]))
 
 
 class EventLog(EventRepository):
@@ -47,10 +48,9 @@ class EventLog(EventRepository):
         ref: str | None,
         data: dict[str, Any],
     ) -> int:
-        result = self.conn.execute(
-            _APPEND_EVENT, {"at": at, "type": type, "actor": actor, "group_name": group, "ref": ref, "data": data}
+        event_id = _APPEND_EVENT.insert(
+            self.conn, {"at": at, "type": type, "actor": actor, "group_name": group, "ref": ref, "data": data}
         )
-        event_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         if self.conn.dialect.name == "postgresql":  # delivered at commit, like the row itself
             self.conn.execute(_NOTIFY, {"payload": f"{event_id}|{ref or ''}"})
         return event_id

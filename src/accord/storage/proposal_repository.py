@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from accord.domain.errors import ConflictError
 from accord.domain.proposals import Ballot, Proposal, Rules, Voter
 from accord.storage import tables as t
+from accord.storage.prepared import Prepared
 
 _MUTABLE = (
     "status",
@@ -26,12 +27,12 @@ _MUTABLE = (
     "subject_lock",
 )
 
-# The vote path's statements, built once: building a statement costs more than SQLite running it.
+# The vote path's statements, built once (building one costs more than SQLite running it) and prepared.
 _pv, _v, _m = t.proposal_voters, t.votes, t.memberships
 _VOTER_COLUMNS = ("member", "kind", "weight", "advisory", "veto", "expertise")
 _BALLOT_COLUMNS = ("voter", "choice", "confidence", "comment", "evidence", "cast_at", "round")
 # The proposal, the caller's voter snapshot and current ballot, and whether it is in the group: one read.
-_FOR_VOTE = (
+_FOR_VOTE = Prepared(
     select(
         t.proposals,
         *(_pv.c[name].label(f"voter_{name}") for name in _VOTER_COLUMNS),
@@ -48,11 +49,15 @@ _FOR_VOTE = (
 # PostgreSQL: lock the proposal row first, then read the rest in a fresh snapshot (a single SELECT ... FOR
 # UPDATE would see the joined ballot as it was before the wait, missing one a concurrent vote just committed).
 _LOCK = select(t.proposals.c.id).where(t.proposals.c.id == bindparam("proposal_id")).with_for_update()
-_INSERT_VOTE = insert(t.votes)
-_UPDATE_VOTE = update(t.votes).where(
-    t.votes.c.proposal_id == bindparam("key_proposal_id"), t.votes.c.voter == bindparam("key_voter")
+_BALLOT_KEYS = ("proposal_id", "voter", "choice", "confidence", "comment", "evidence", "cast_at", "round")
+_INSERT_VOTE = Prepared(insert(t.votes), column_keys=_BALLOT_KEYS)
+_UPDATE_VOTE = Prepared(
+    update(t.votes).where(
+        t.votes.c.proposal_id == bindparam("key_proposal_id"), t.votes.c.voter == bindparam("key_voter")
+    ),
+    column_keys=_BALLOT_KEYS,
 )
-_INSERT_HISTORY = insert(t.vote_history)
+_INSERT_HISTORY = Prepared(insert(t.vote_history), column_keys=_BALLOT_KEYS)
 
 
 class ProposalRepository:
@@ -157,7 +162,7 @@ class ProposalRepository:
         params = {"proposal_id": proposal_id, "member": member}
         if lock and self.conn.dialect.name != "sqlite" and self.conn.execute(_LOCK, params).first() is None:
             return None
-        row = self.conn.execute(_FOR_VOTE, params).mappings().first()
+        row = _FOR_VOTE.first(self.conn, params)
         if row is None:
             return None
         p = _proposal(row)
@@ -181,10 +186,10 @@ class ProposalRepository:
         """Make `b` the voter's current ballot and append it to the history."""
         values = _ballot_values(proposal_id, b)
         if replacing:
-            self.conn.execute(_UPDATE_VOTE, {**values, "key_proposal_id": proposal_id, "key_voter": b.voter})
+            _UPDATE_VOTE.run(self.conn, {**values, "key_proposal_id": proposal_id, "key_voter": b.voter})
         else:
-            self.conn.execute(_INSERT_VOTE, values)
-        self.conn.execute(_INSERT_HISTORY, values)
+            _INSERT_VOTE.run(self.conn, values)
+        _INSERT_HISTORY.run(self.conn, values)
 
     def clear_ballots(self, proposal_id: str) -> None:
         """Archive the round's ballots (they stay in the history) so voters vote afresh."""
@@ -261,7 +266,7 @@ def _ballot_values(proposal_id: str, b: Ballot) -> dict[str, Any]:
     }
 
 
-def _proposal(row: RowMapping) -> Proposal:
+def _proposal(row: Mapping[Any, Any]) -> Proposal:
     rules = Rules(
         voting_type=row["voting_type"],
         options=tuple(row["options"]),
@@ -300,7 +305,7 @@ def _proposal(row: RowMapping) -> Proposal:
     )
 
 
-def _voter(row: RowMapping, prefix: str = "") -> Voter:
+def _voter(row: Mapping[Any, Any], prefix: str = "") -> Voter:
     return Voter(
         name=row[prefix + "member"],
         kind=row[prefix + "kind"],
@@ -311,7 +316,7 @@ def _voter(row: RowMapping, prefix: str = "") -> Voter:
     )
 
 
-def _ballot(row: RowMapping, prefix: str = "") -> Ballot:
+def _ballot(row: Mapping[Any, Any], prefix: str = "") -> Ballot:
     raw = row[prefix + "choice"]
     return Ballot(
         voter=row[prefix + "voter"],

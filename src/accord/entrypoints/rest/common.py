@@ -50,11 +50,6 @@ CallerApi = Annotated[Api, Depends(current_api)]
 Caller = Annotated[Member, Depends(current_member)]
 
 
-async def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-    """The bearer token as sent, not yet checked (401 at once when there is none)."""
-    return require_token(credentials.credentials if credentials else None)
-
-
 class TokenCaller:
     """Operations run as a bearer token's holder, the token checked inside the operation's own transaction:
     no separate read and no worker thread before the operation (the hot write paths)."""
@@ -76,8 +71,11 @@ class TokenCaller:
         )
 
 
-async def token_caller(request: Request, token: Annotated[str, Depends(bearer_token)]) -> TokenCaller:
-    return TokenCaller(services_of(request), token)
+async def token_caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> TokenCaller:
+    """The bearer token's holder, not yet checked (401 at once when there is no token)."""
+    return TokenCaller(services_of(request), require_token(credentials.credentials if credentials else None))
 
 
 TokenApi = Annotated[TokenCaller, Depends(token_caller)]

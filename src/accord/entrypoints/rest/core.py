@@ -74,6 +74,13 @@ class Finalize(Body):
 Json = dict[str, Any]
 
 
+# First: routes are matched in order, one by one, and casting votes is the busiest route by far.
+@router.post("/proposals/{proposal_id}/votes", status_code=201, tags=["proposals"])
+async def cast_vote(proposal_id: str, body: NewVote, api: TokenApi) -> Json:
+    """Cast or replace the caller's vote."""
+    return await api.cast_vote(proposal_id, body.vote, body.comment, body.confidence, body.evidence)
+
+
 @router.get("/me", tags=["members"])
 def whoami(api: CallerApi) -> Json:
     """The caller: name, kind, whether a store administrator, and groups."""
@@ -161,12 +168,6 @@ def list_proposals(
 def get_proposal(proposal_id: str, api: CallerApi, history: bool = False) -> Json:
     """A proposal with its running tally, shares, participation and every current vote."""
     return api.get_proposal(proposal_id, history)
-
-
-@router.post("/proposals/{proposal_id}/votes", status_code=201, tags=["proposals"])
-async def cast_vote(proposal_id: str, body: NewVote, api: TokenApi) -> Json:
-    """Cast or replace the caller's vote."""
-    return await api.cast_vote(proposal_id, body.vote, body.comment, body.confidence, body.evidence)
 
 
 @router.post("/proposals/{proposal_id}/finalize", tags=["proposals"])
