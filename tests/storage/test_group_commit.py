@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from accord.domain.errors import ValidationError
+from accord.storage import group_commit
 from accord.storage import tables as t
 from accord.storage.engine import make_engine
 from accord.storage.group_commit import GroupCommit
@@ -164,3 +165,21 @@ def test_commit_hook_runs_once_per_batch_with_a_change(engine: Engine) -> None:
     assert pokes == []
     group.run(append("kept"))
     assert pokes == [1]
+
+
+def test_an_idle_writer_thread_ends_and_the_next_write_starts_another(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(group_commit, "IDLE_SECONDS", 0.01)
+    group = GroupCommit(engine)
+
+    def writer_thread(uow: UnitOfWork) -> threading.Thread:
+        append("x")(uow)
+        return threading.current_thread()
+
+    first = group.run(writer_thread)
+    first.join(timeout=5)
+    assert not first.is_alive()
+    second = group.run(writer_thread)
+    assert second is not first and second.name == "accord-group-commit"
+    assert refs(engine) == ["x", "x"]
