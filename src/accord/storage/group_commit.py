@@ -119,6 +119,9 @@ class GroupCommit:
                 for job in batch:
                     if job.error is None:
                         job.value, job.error = None, failure
+            else:
+                if self._on_commit is not None and any(job.error is None for job in batch):
+                    self._notify()
             finally:
                 self._answer(batch)
 
@@ -146,8 +149,14 @@ class GroupCommit:
                 commit(conn)
         finally:
             release_writer(lock)
-        if self._on_commit is not None and any(job.error is None for job in batch):
+
+    def _notify(self) -> None:
+        """Tell the commit hook (waiters wake); its failure must not turn committed work into errors."""
+        assert self._on_commit is not None
+        try:
             self._on_commit()
+        except Exception:
+            log.exception("commit hook failed")
 
     def _answer(self, batch: list[_Job[Any]]) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[_Job[Any]]] = defaultdict(list)
