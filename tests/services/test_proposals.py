@@ -290,6 +290,10 @@ def test_a_gate_is_not_finalized_or_cancelled_like_a_proposal(world: World) -> N
     for op, what in ((world.api("a1").finalize_proposal, "finalized"), (world.api("a1").cancel_proposal, "cancelled")):
         with pytest.raises(ConflictError, match=f"{gid} is a gate and is not {what} like a proposal"):
             op(gid)
+    with pytest.raises(
+        ConflictError, match=f"{gid} is a gate and is not voted on like a proposal: vote with gate_vote"
+    ):
+        world.api("a2").cast_vote(gid, "yes")
     assert snapshot(world, gid) == before
     requests = [m for m in world.api("a2").check_inbox() if m["type"] == "REQUEST"]
     assert requests[0]["payload"]["request_id"] == gid and requests[0]["payload"]["request"] == {"version": "2.0"}

@@ -314,6 +314,7 @@ class ProposalService:
         if found is None or not (found[1] or actor.is_admin):
             raise NotFoundError(f"proposal {proposal_id} not found", proposal_id=proposal_id)
         p = found[0]
+        refuse_gate(p, "voted on")
         ballot, replaced = p.cast(actor.name, vote, at=now, comment=comment, confidence=confidence, evidence=evidence)
         uow.proposals.put_ballot(p.id, ballot, replacing=replaced is not None)
         record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated, Any
 
 import typer
@@ -54,7 +55,12 @@ def serve(
     with handled():
         services = build_services(Settings().database_url)
         upgrade(services.ctx.engine)
-    uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+    # Move everything imported so far out of the collector's reach: full collections over it paused
+    # the server ~100 ms every few thousand requests (p99 150-260 ms -> ~50 ms at 64 connections).
+    app = create_app(services)
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def mcp() -> None:
