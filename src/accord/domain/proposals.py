@@ -338,7 +338,6 @@ class Proposal:
     finalized_at: datetime | None = None
     finalized_by: str | None = None
     payload: Any = None
-    version: int = 0
 
     @property
     def is_open(self) -> bool:

@@ -75,16 +75,19 @@ def record(
     **data: Any,
 ) -> int:
     """Append an event in the caller's transaction (it commits, or vanishes, with the change)."""
-    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=_jsonable(data))
+    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=jsonable(data))
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """`value` with datetimes as ISO text, fractions as floats and anything else unknown as text."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
-    if hasattr(value, "numerator") and not isinstance(value, int | bool):
+    if hasattr(value, "numerator"):
         return float(value)
-    return value
+    return str(value)

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from accord.services.context import record
-from accord.services.ids import new_id
+from accord.services.inbox import deliver
 from accord.storage.uow import UnitOfWork
 
 SYSTEM = "accord"
@@ -25,34 +24,19 @@ def send_system(
     at: datetime,
 ) -> list[str]:
     """One message per recipient (each consumes its own); returns the message ids."""
-    ids = []
-    for member in to:
-        message_id = new_id("msg")
-        uow.messages.add(
-            {
-                "id": message_id,
-                "group_name": group,
-                "sender": SYSTEM,
-                "recipient": member,
-                "type": type,
-                "subject": subject,
-                "content": content,
-                "payload": payload,
-                "created_at": at,
-            },
-            [member],
-        )
-        record(
+    return [
+        deliver(
             uow,
-            "message.sent",
-            at=at,
-            actor=SYSTEM,
             group=group,
-            ref=f"inbox:{member}",
-            message_id=message_id,
-            message_type=type,
+            sender=SYSTEM,
             to=member,
+            recipients=[member],
+            type=type,
             subject=subject,
+            content=content,
+            payload=payload,
+            ttl_seconds=None,
+            at=at,
         )
-        ids.append(message_id)
-    return ids
+        for member in to
+    ]

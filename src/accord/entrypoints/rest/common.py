@@ -17,6 +17,7 @@ from accord.api import Api
 from accord.bootstrap import Services
 from accord.domain.errors import AccordError
 from accord.domain.members import Member
+from accord.services.context import jsonable
 from accord.services.identity import require_token
 
 log = logging.getLogger("accord.rest")
@@ -91,7 +92,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccordError)
     async def accord_error(_request: Request, exc: AccordError) -> JSONResponse:
         return JSONResponse(
-            error_body(exc.code, exc.message, _jsonable(exc.details)),
+            error_body(exc.code, exc.message, jsonable(exc.details)),
             status_code=exc.http_status,
             headers={"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None,
         )
@@ -122,15 +123,3 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, "error"
         )
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
