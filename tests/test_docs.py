@@ -27,7 +27,8 @@ NOT_MCP = {
     "create_group": "store administration",
     "add_group_member": "store administration",
     "remove_group_member": "store administration",
-    "set_gate_policy": "store administration",
+    "set_group_policy": "group administration belongs to humans and scripts",
+    "get_group_policy": "group administration belongs to humans and scripts",
     "audit": "an administrator's view; agents read get_proposal",
     "list_events": "the feed is for dashboards and scripts (REST long-poll)",
 }

@@ -15,7 +15,7 @@ from accord.domain.errors import ValidationError
 
 
 class NotCanonicalError(ValueError):
-    """A value with no RFC 8785 form: an integer beyond ±2^53, a non-finite number, a lone surrogate, a non-JSON type."""
+    """A value with no RFC 8785 form: an integer beyond ±2^53, a non-finite number, a lone surrogate, ..."""
 
 
 def canonical_json(value: Any) -> bytes:

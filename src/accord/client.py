@@ -182,11 +182,21 @@ class AccordClient:
     def list_members(self, group: str) -> list[dict[str, Any]]:
         return self._many("GET", f"/groups/{_p(group)}/members")
 
-    def set_gate_policy(
-        self, group: str, irreversible_pattern: str | None = None, default_timeout_seconds: int | None = None
+    def get_group_policy(self, group: str) -> dict[str, Any]:
+        return self._one("GET", f"/groups/{_p(group)}/policy")
+
+    def set_group_policy(
+        self,
+        group: str,
+        irreversible_pattern: str | None = None,
+        default_timeout_seconds: int | None = None,
+        irreversible_human_approvals: int | None = None,
+        receipt_ttl_seconds: int | None = None,
+        remind_after_seconds: int | None = None,
+        escalate_after_seconds: int | None = None,
+        clear: list[str] | None = None,
     ) -> dict[str, Any]:
-        body = {"irreversible_pattern": irreversible_pattern, "default_timeout_seconds": default_timeout_seconds}
-        return self._one("PUT", f"/groups/{_p(group)}/policy", body=body)
+        return self._one("PUT", f"/groups/{_p(group)}/policy", body=_fields(locals(), "group"))
 
     # -- proposals and events ------------------------------------------------------------------------------
 

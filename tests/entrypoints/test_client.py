@@ -96,7 +96,7 @@ def test_the_core_operations_remotely_equal_locally(remote: Remote, world: World
     admin.create_group("side", "a side group")
     admin.add_group_member("side", "eve", "owner", 2, False, True, ["ops"])
     assert admin.list_members("side") == world.api("admin").list_members("side")
-    assert admin.set_gate_policy("side", "^ship", 60)["default_timeout_seconds"] == 60
+    assert admin.set_group_policy("side", "^ship", 60)["default_timeout_seconds"] == 60
     assert admin.remove_group_member("side", "eve")["removed"] is True
     assert remote("qa").list_groups() == world.api("qa").list_groups()
     assert remote("qa").whoami() == world.api("qa").whoami()

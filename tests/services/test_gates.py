@@ -64,7 +64,7 @@ def test_irreversible_subjects_follow_the_groups_pattern_and_it_is_kept_per_gate
     core = world.api("core-development")
     deploy = core.gate_request("Deploy-prod", None, "swarm")
     assert (deploy["irreversible"], deploy["threshold"]) == (True, "≥ 2/3")
-    world.api("admin").set_gate_policy("swarm", irreversible_pattern="^commit", default_timeout_seconds=60)
+    world.api("admin").set_group_policy("swarm", irreversible_pattern="^commit", default_timeout_seconds=60)
     commit = core.gate_request("commit-gate", None, "swarm")
     assert (commit["irreversible"], commit["timeout_seconds"]) == (True, 60)
     assert core.gate_tally(deploy["id"])["irreversible"] is True  # decided when requested

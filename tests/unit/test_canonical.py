@@ -20,7 +20,10 @@ def test_absent_payload_is_the_digest_of_null() -> None:
 
 
 def test_digest_is_lowercase_hex_sha256_of_the_canonical_bytes() -> None:
-    assert payload_digest({"version": "2.0", "env": "prod"}) == hashlib.sha256(b'{"env":"prod","version":"2.0"}').hexdigest()
+    assert (
+        payload_digest({"version": "2.0", "env": "prod"})
+        == hashlib.sha256(b'{"env":"prod","version":"2.0"}').hexdigest()
+    )
 
 
 @pytest.mark.parametrize(

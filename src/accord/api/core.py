@@ -57,14 +57,30 @@ class CoreApi(ApiBase):
     def list_members(self, group: str) -> list[dict[str, Any]]:
         return self.services.groups.list_members(self.actor, group)
 
-    def set_gate_policy(
-        self, group: str, irreversible_pattern: str | None = None, default_timeout_seconds: int | None = None
+    def get_group_policy(self, group: str) -> dict[str, Any]:
+        return self.services.groups.get_policy(self.actor, group)
+
+    def set_group_policy(
+        self,
+        group: str,
+        irreversible_pattern: str | None = None,
+        default_timeout_seconds: int | None = None,
+        irreversible_human_approvals: int | None = None,
+        receipt_ttl_seconds: int | None = None,
+        remind_after_seconds: int | None = None,
+        escalate_after_seconds: int | None = None,
+        clear: list[str] | None = None,
     ) -> dict[str, Any]:
-        return self.services.groups.set_gate_policy(
+        return self.services.groups.set_policy(
             self.actor,
             group,
             irreversible_pattern=irreversible_pattern,
             default_timeout_seconds=default_timeout_seconds,
+            irreversible_human_approvals=irreversible_human_approvals,
+            receipt_ttl_seconds=receipt_ttl_seconds,
+            remind_after_seconds=remind_after_seconds,
+            escalate_after_seconds=escalate_after_seconds,
+            clear=clear,
         )
 
     def create_proposal(

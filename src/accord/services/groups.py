@@ -8,8 +8,10 @@ from typing import Any
 from accord.domain.errors import ConflictError, NotFoundError, ValidationError
 from accord.domain.members import Member, Membership, VotingSettings, check_role, check_slug
 from accord.domain.numbers import Number, positive
+from accord.domain.policy import GroupPolicy, human_approvals, period
 from accord.services.access import require_group, require_manager, visible_groups
 from accord.services.context import Context, record
+from accord.storage.uow import UnitOfWork
 
 
 def membership_view(m: Membership) -> dict[str, Any]:
@@ -124,15 +126,31 @@ class GroupService:
             require_group(uow, actor, group)
             return [membership_view(m) for m in uow.groups.memberships(group)]
 
-    def set_gate_policy(
+    def get_policy(self, actor: Member, group: str) -> dict[str, Any]:
+        """The group's policy (SPEC §5, §11, §12): `{group, irreversible_pattern, default_timeout_seconds,
+        irreversible_human_approvals, receipt_ttl_seconds, remind_after_seconds, escalate_after_seconds}`."""
+        with self.ctx.uow(write=False) as uow:
+            require_group(uow, actor, group)
+            return {"group": group, **policy_of(uow, group).view()}
+
+    def set_policy(
         self,
         actor: Member,
         group: str,
         *,
         irreversible_pattern: str | None = None,
         default_timeout_seconds: int | None = None,
+        irreversible_human_approvals: int | None = None,
+        receipt_ttl_seconds: int | None = None,
+        remind_after_seconds: int | None = None,
+        escalate_after_seconds: int | None = None,
+        clear: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Set the group's gate policy (SPEC §5): the irreversible-subject regex and the default timeout."""
+        """Change the given fields of the group's policy (owners/admins and store administrators); the rest stay.
+
+        `clear` names optional fields to switch off (`remind_after_seconds`, `escalate_after_seconds`). Periods are
+        whole seconds in 1 … 31 days. Returns the whole policy as `get_policy` does. Raises ValidationError naming the
+        field, NotFoundError for a group the caller cannot see, ForbiddenError for a non-manager."""
         values: dict[str, Any] = {}
         if irreversible_pattern is not None:
             try:
@@ -142,32 +160,57 @@ class GroupService:
                     f"irreversible_pattern is not a valid regex: {exc}", field="irreversible_pattern"
                 ) from None
             values["irreversible_pattern"] = irreversible_pattern
-        if default_timeout_seconds is not None:
-            if default_timeout_seconds <= 0:
-                raise ValidationError("default_timeout_seconds must be greater than 0", field="default_timeout_seconds")
-            values["default_timeout_seconds"] = default_timeout_seconds
+        for field, value in (
+            ("default_timeout_seconds", default_timeout_seconds),
+            ("receipt_ttl_seconds", receipt_ttl_seconds),
+            ("remind_after_seconds", remind_after_seconds),
+            ("escalate_after_seconds", escalate_after_seconds),
+        ):
+            if value is not None:
+                values[field] = period(value, field)
+        if irreversible_human_approvals is not None:
+            values["irreversible_human_approvals"] = human_approvals(
+                irreversible_human_approvals, "irreversible_human_approvals"
+            )
+        for field in clear or []:
+            if field not in CLEARABLE:
+                raise ValidationError(
+                    f"clear takes {', '.join(sorted(CLEARABLE))}, not {field!r}",
+                    field="clear",
+                    allowed=sorted(CLEARABLE),
+                )
+            if field in values:
+                raise ValidationError(f"{field} is both set and cleared", field="clear")
+            values[field] = None
         now = self.ctx.now()
         with self.ctx.uow() as uow:
             require_manager(uow, actor, group)
             if values:
                 uow.groups.set_policy(group, **values)
                 record(
-                    uow,
-                    "group.policy_changed",
-                    at=now,
-                    actor=actor.name,
-                    group=group,
-                    ref=f"group:{group}",
-                    **values,
+                    uow, "group.policy_changed", at=now, actor=actor.name, group=group, ref=f"group:{group}", **values
                 )
-            row = uow.groups.get(group)
+            policy = policy_of(uow, group)
             uow.commit()
-        assert row is not None
-        return {
-            "group": group,
-            "irreversible_pattern": row["irreversible_pattern"],
-            "default_timeout_seconds": row["default_timeout_seconds"],
-        }
+        return {"group": group, **policy.view()}
+
+
+CLEARABLE = {"remind_after_seconds", "escalate_after_seconds"}
+
+
+def policy_of(uow: UnitOfWork, group: str) -> GroupPolicy:
+    """The stored policy of `group` (which must exist)."""
+    row = uow.groups.get(group)
+    if row is None:
+        raise NotFoundError(f"group {group} not found", group=group)
+    return GroupPolicy(
+        irreversible_pattern=row["irreversible_pattern"],
+        default_timeout_seconds=row["default_timeout_seconds"],
+        irreversible_human_approvals=row["irreversible_human_approvals"],
+        receipt_ttl_seconds=row["receipt_ttl_seconds"],
+        remind_after_seconds=row["remind_after_seconds"],
+        escalate_after_seconds=row["escalate_after_seconds"],
+    )
 
 
 def _tags(expertise: list[str] | None) -> list[str]:

@@ -58,6 +58,12 @@ groups = Table(
     # Gate policy (SPEC §5).
     Column("irreversible_pattern", String(500), nullable=False, default="push|deploy|merge|release|publish"),
     Column("default_timeout_seconds", Integer, nullable=False, default=3600),
+    # Rev. 2 policy: human yes ballots an irreversible gate needs (§5), a gate receipt's lifetime (§12), and the
+    # reminder / escalation ladder (§11); None = no reminder, no escalation.
+    Column("irreversible_human_approvals", Integer, nullable=False, default=0, server_default="0"),
+    Column("receipt_ttl_seconds", Integer, nullable=False, default=900, server_default="900"),
+    Column("remind_after_seconds", Integer, nullable=True),
+    Column("escalate_after_seconds", Integer, nullable=True),
 )
 
 memberships = Table(

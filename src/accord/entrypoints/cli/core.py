@@ -187,12 +187,45 @@ def group_members(group: str, as_json: JsonFlag = False) -> None:
 @group_app.command("policy")
 def group_policy(
     group: str,
-    irreversible_pattern: Annotated[str | None, typer.Option(help="Regex of irreversible subjects.")] = None,
-    default_timeout: Annotated[int | None, typer.Option(help="Default gate timeout in seconds.")] = None,
+    irreversible_pattern: Annotated[
+        str | None, typer.Option(help="Regex of irreversible subjects (case-insensitive).")
+    ] = None,
+    default_timeout: Annotated[int | None, typer.Option(help="Default gate timeout, seconds (1 s - 31 days).")] = None,
+    irreversible_human_approvals: Annotated[
+        int | None, typer.Option(help="Human yes ballots every irreversible gate needs (0 = none).")
+    ] = None,
+    receipt_ttl: Annotated[int | None, typer.Option(help="Lifetime of a gate's receipt, seconds.")] = None,
+    remind_after: Annotated[
+        int | None, typer.Option(help="Remind voters without a ballot after this many seconds.")
+    ] = None,
+    escalate_after: Annotated[
+        int | None, typer.Option(help="Escalate an undecided proposal to human owners/admins after this many seconds.")
+    ] = None,
+    clear: Annotated[
+        list[str] | None, typer.Option(help="Switch off remind_after_seconds or escalate_after_seconds (repeatable).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show or set the group's gate policy."""
-    emit(call(lambda api: api.set_gate_policy(group, irreversible_pattern, default_timeout)), as_json)
+    """Show the group's policy, or change the given fields (SPEC §5, §11, §12; owners/admins)."""
+    changes = (irreversible_pattern, default_timeout, irreversible_human_approvals, receipt_ttl, remind_after)
+    if all(v is None for v in (*changes, escalate_after)) and not clear:
+        emit(call(lambda api: api.get_group_policy(group)), as_json)
+        return
+    emit(
+        call(
+            lambda api: api.set_group_policy(
+                group,
+                irreversible_pattern=irreversible_pattern,
+                default_timeout_seconds=default_timeout,
+                irreversible_human_approvals=irreversible_human_approvals,
+                receipt_ttl_seconds=receipt_ttl,
+                remind_after_seconds=remind_after,
+                escalate_after_seconds=escalate_after,
+                clear=clear,
+            )
+        ),
+        as_json,
+    )
 
 
 # -- proposals ---------------------------------------------------------------------------------------------

@@ -31,9 +31,14 @@ class GroupMember(Body):
     expertise: list[str] | None = None
 
 
-class GatePolicy(Body):
+class GroupPolicy(Body):
     irreversible_pattern: str | None = None
     default_timeout_seconds: int | None = None
+    irreversible_human_approvals: int | None = None
+    receipt_ttl_seconds: int | None = None
+    remind_after_seconds: int | None = None
+    escalate_after_seconds: int | None = None
+    clear: list[str] | None = None
 
 
 class NewProposal(Body):
@@ -141,10 +146,16 @@ def remove_group_member(group: str, member: str, api: CallerApi) -> Json:
     return api.remove_group_member(group, member)
 
 
+@router.get("/groups/{group}/policy", tags=["groups"])
+def get_group_policy(group: str, api: CallerApi) -> Json:
+    """The group's policy: gate rules (SPEC §5), receipt lifetime (§12), reminders and escalation (§11)."""
+    return api.get_group_policy(group)
+
+
 @router.put("/groups/{group}/policy", tags=["groups"])
-def set_gate_policy(group: str, body: GatePolicy, api: CallerApi) -> Json:
-    """Set the group's gate policy: irreversible-subject regex and default timeout."""
-    return api.set_gate_policy(group, body.irreversible_pattern, body.default_timeout_seconds)
+def set_group_policy(group: str, body: GroupPolicy, api: CallerApi) -> Json:
+    """Change the given fields of the group's policy (owners/admins); `clear` switches off reminders/escalation."""
+    return api.set_group_policy(group, **body.model_dump())
 
 
 @router.post("/proposals", status_code=201, tags=["proposals"])
