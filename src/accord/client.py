@@ -242,9 +242,9 @@ class AccordClient:
         return self._one("GET", f"/proposals/{_p(proposal_id)}", params={"history": history})
 
     def list_proposals(
-        self, group: str | None = None, status: str | None = None, limit: int = 100
+        self, group: str | None = None, status: str | None = None, limit: int = 100, awaiting_me: bool = False
     ) -> list[dict[str, Any]]:
-        params = {"group": group, "status": status, "limit": limit}
+        params = {"group": group, "status": status, "limit": limit, "awaiting": "me" if awaiting_me else None}
         return self._many("GET", "/proposals", params=params)
 
     def finalize_proposal(self, proposal_id: str, mitigation: str | None = None) -> dict[str, Any]:
@@ -365,6 +365,12 @@ class AccordClient:
 
     def gate_close(self, request_id: str) -> dict[str, Any]:
         return self._one("POST", f"/gates/{_p(request_id)}/close")
+
+    def gate_list(
+        self, status: str | None = None, group: str | None = None, awaiting_me: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        params = {"status": status, "group": group, "awaiting": "me" if awaiting_me else None, "limit": limit}
+        return self._many("GET", "/gates", params=params)
 
     # -- inbox ---------------------------------------------------------------------------------------------
 

@@ -27,6 +27,11 @@ class GateApi(ApiBase):
     def gate_close(self, request_id: str) -> dict[str, Any]:
         return self.services.gates.close(self.actor, request_id)
 
+    def gate_list(
+        self, status: str | None = None, group: str | None = None, awaiting_me: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return self.services.gates.listing(self.actor, status=status, group=group, awaiting_me=awaiting_me, limit=limit)
+
     # -- inbox ---------------------------------------------------------------------------------------------
 
     def send_message(

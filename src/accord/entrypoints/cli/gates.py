@@ -155,6 +155,34 @@ def gate_close(request_id: str, as_json: JsonFlag = False) -> None:
     emit(result, as_json, lambda r: out.print(f"{r['id']} closed: {r['status']}", markup=False))
 
 
+@gate_app.command("list")
+def gate_list(
+    status: Annotated[str | None, typer.Option(help="open (still taking votes) or closed.")] = None,
+    group: Annotated[str | None, typer.Option(help="Only this group.")] = None,
+    awaiting_me: Annotated[
+        bool, typer.Option("--awaiting-me", help="Only open gates waiting for your vote, soonest timeout first.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Gates of your groups: open ones soonest timeout first, closed ones newest first."""
+    rows = call(lambda api: api.gate_list(status, group, awaiting_me, limit))
+
+    def human(gates: list[dict[str, Any]]) -> None:
+        shown = [
+            {
+                **g,
+                "voted": f"{g['ballots']} of {g['eligible']}",
+                "when": f"closed {g['closed_at']}" if g["closed"] else f"times out {g['timeout_at']}",
+                "you": "awaiting your vote" if g["awaiting_me"] else ("voted" if g["voted"] else ""),
+            }
+            for g in gates
+        ]
+        show_table(shown, ["id", "group", "subject", "requester", "status", "voted", "when", "you"])
+
+    emit(rows, as_json, human)
+
+
 # -- inbox -------------------------------------------------------------------------------------------------
 
 

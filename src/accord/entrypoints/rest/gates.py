@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -58,6 +58,20 @@ def gate_request(body: NewGate, api: CallerApi) -> Json:
 def gate_vote(request_id: str, body: GateVote, api: CallerApi) -> Json:
     """Vote yes, no or abstain on a gate (not on your own request)."""
     return api.gate_vote(request_id, body.vote, body.comment)
+
+
+@router.get("/gates", tags=["gates"])
+def gate_list(
+    api: CallerApi,
+    status: Annotated[Literal["open", "closed"] | None, Query(description="open (taking votes) or closed")] = None,
+    group: str | None = None,
+    awaiting: Annotated[Literal["me"] | None, Query(description="me: only gates waiting for your ballot")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Json]:
+    """Gates of your groups, each as `tally` shows it with `voted` and `awaiting_me`: open ones (still taking
+    votes) soonest timeout first, closed ones newest first; `awaiting=me` keeps the open gates waiting for your
+    ballot (SPEC §5)."""
+    return api.gate_list(status, group, awaiting == "me", limit)
 
 
 @router.get("/gates/tally", tags=["gates"])
