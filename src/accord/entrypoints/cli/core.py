@@ -355,7 +355,7 @@ def proposal_list(
     rows = call(lambda api: api.list_proposals(group, status, limit, awaiting_me))
     columns = ["id", "kind", "group", "title", "status", "outcome", "result", "voted"]
     if awaiting_me:
-        columns = ["id", "kind", "group", "title", "deadline", "ballots", "eligible"]
+        columns = ["id", "title", "deadline"]
     emit(rows, as_json, lambda r: show_table(r, columns))
 
 

@@ -165,20 +165,21 @@ def gate_list(
     limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
     as_json: JsonFlag = False,
 ) -> None:
-    """Gates of your groups: open ones soonest timeout first, closed ones newest first."""
+    """Gates of your groups: open ones soonest timeout first, closed ones newest first (--json adds each
+    gate's payload, reason, count and timeout_at)."""
     rows = call(lambda api: api.gate_list(status, group, awaiting_me, limit))
 
     def human(gates: list[dict[str, Any]]) -> None:
         shown = [
             {
                 **g,
+                "subject": f"{g['subject']} ({g['group']}, by {g['requester']})",
                 "voted": f"{g['ballots']} of {g['eligible']}",
-                "when": f"closed {g['closed_at']}" if g["closed"] else f"times out {g['timeout_at']}",
-                "you": "awaiting your vote" if g["awaiting_me"] else ("voted" if g["voted"] else ""),
+                "you": "to vote" if g["awaiting_me"] else ("voted" if g["voted"] else ""),
             }
             for g in gates
         ]
-        show_table(shown, ["id", "group", "subject", "requester", "status", "voted", "when", "you"])
+        show_table(shown, ["id", "subject", "status", "voted", "you"])
 
     emit(rows, as_json, human)
 
