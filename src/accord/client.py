@@ -437,6 +437,11 @@ class AccordClient:
     def get_consultation(self, consultation_id: str) -> dict[str, Any]:
         return self._one("GET", f"/consultations/{_p(consultation_id)}")
 
+    def list_consultations(
+        self, group: str | None = None, flagged: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return self._many("GET", "/consultations", params={"group": group, "flagged": flagged, "limit": limit})
+
     def create_completion_gate(
         self,
         group: str,
@@ -463,6 +468,12 @@ class AccordClient:
 
     def get_completion_gate(self, gate_id: str) -> dict[str, Any]:
         return self._one("GET", f"/completion-gates/{_p(gate_id)}")
+
+    def list_completion_gates(
+        self, group: str | None = None, status: str | None = None, awaiting_me: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        params = {"group": group, "status": status, "awaiting": "me" if awaiting_me else None, "limit": limit}
+        return self._many("GET", "/completion-gates", params=params)
 
     def sweep(self) -> dict[str, Any]:
         return self._one("POST", "/sweep")

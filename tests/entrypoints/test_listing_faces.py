@@ -1,4 +1,5 @@
-"""Gate listing and "awaiting me" on every face: REST, MCP, the CLI and the client (SPEC §5, §9)."""
+"""Listings on every face (REST, MCP, the CLI, the client): gates and "awaiting me" (SPEC §5, §9), consultations
+flagged for humans, completion gates waiting for me."""
 
 from __future__ import annotations
 
@@ -119,3 +120,45 @@ def test_the_client_lists_gates_as_the_api_does(sworld: World, clock: FixedClock
         assert client.gate_list() == local.gate_list()
         assert client.gate_list("open", "swarm", True, 10) == local.gate_list("open", "swarm", True, 10)
         assert client.list_proposals(awaiting_me=True) == local.list_proposals(awaiting_me=True)
+
+
+def deliberating(world: World) -> tuple[str, str]:
+    """A consultation with a split question, and a completion gate waiting for qa."""
+    core = world.api("core")
+    cid = core.create_consultation("swarm", "Storage", questions={"ARCH-001": "Which DB?"})["id"]
+    for member, text in (("core", "postgres"), ("qa", "dynamo")):
+        item = {"question_id": "ARCH-001", "answer": text, "confidence": 0.9, "rationale": "load"}
+        world.api(member).submit_contribution(cid, [item])
+    gid = core.create_completion_gate("swarm", "Release notes", ["core", "qa"], 2, 60, 30, 120)["id"]
+    core.signal_completion(gid, "complete")
+    return cid, gid
+
+
+def test_consultations_and_completion_gates_are_listed_on_every_face(sworld: World, sqlite_url: str) -> None:
+    cid, gid = deliberating(sworld)
+    with TestClient(create_app(sworld.services, with_mcp=False, with_web=False)) as http:
+        flagged = http.get("/v1/consultations?flagged=true", headers=as_(sworld, "qa")).json()
+        assert [(c["id"], c["summary"]["flagged"]) for c in flagged] == [(cid, ["ARCH-001"])]
+        waiting = http.get("/v1/completion-gates?awaiting=me", headers=as_(sworld, "qa")).json()
+        assert [(g["id"], g["pending"]) for g in waiting] == [(gid, ["qa"])]
+        assert http.get("/v1/completion-gates?awaiting=me", headers=as_(sworld, "core")).json() == []
+        assert error(http.get("/v1/completion-gates?status=done", headers=as_(sworld, "qa")), 422).startswith(
+            "query.status: Input should be 'open' or 'closed'"
+        )
+    assert [c["id"] for c in call(sworld, "qa", "list_consultations", flagged=True)["consultations"]] == [cid]
+    gates = call(sworld, "qa", "list_completion_gates", awaiting_me=True)["completion_gates"]
+    assert [g["id"] for g in gates] == [gid]
+    assert (
+        call(sworld, "qa", "list_completion_gates", status="x")
+        == "error: status 'x' is not allowed: use open or closed"
+    )
+    cli = Cli(sqlite_url, sworld)
+    listed = cli("qa", "consult", "list", "--flagged")
+    assert listed.exit_code == 0 and cid in listed.stdout and "ARCH-001" in listed.stdout
+    mine = cli("qa", "completion", "list", "--awaiting-me")
+    assert mine.exit_code == 0 and gid in mine.stdout and "1 of 2" in mine.stdout
+    assert json.loads(cli("core", "completion", "list", "--awaiting-me", "--json").stdout) == []
+    with LiveServer(sworld.services) as server, AccordClient(server.url, sworld.tokens["qa"]) as client:
+        local = sworld.api("qa")
+        assert client.list_consultations(None, True, 10) == local.list_consultations(None, True, 10)
+        assert client.list_completion_gates(awaiting_me=True) == local.list_completion_gates(awaiting_me=True)
