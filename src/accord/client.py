@@ -402,6 +402,9 @@ class AccordClient:
     def peek_message(self, type: str | None = None, subject: str | None = None) -> dict[str, Any] | None:
         return self._maybe("GET", "/inbox/peek", params={"type": type, "subject": subject})
 
+    def mark_message_read(self, message_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/messages/{_p(message_id)}/read")
+
     def claim_message(self, message_id: str, timeout_seconds: int = 300) -> dict[str, Any]:
         body = {"timeout_seconds": timeout_seconds}
         return self._one("POST", f"/messages/{_p(message_id)}/claim", body=body)

@@ -162,3 +162,20 @@ def test_consultations_and_completion_gates_are_listed_on_every_face(sworld: Wor
         local = sworld.api("qa")
         assert client.list_consultations(None, True, 10) == local.list_consultations(None, True, 10)
         assert client.list_completion_gates(awaiting_me=True) == local.list_completion_gates(awaiting_me=True)
+
+
+def test_marking_a_message_read_on_every_face(sworld: World, sqlite_url: str) -> None:
+    ids = [sworld.api("core").send_message("qa", f"note {n}", "swarm")["id"] for n in range(4)]
+    with TestClient(create_app(sworld.services, with_mcp=False, with_web=False)) as http:
+        marked = http.post(f"/v1/messages/{ids[0]}/read", headers=as_(sworld, "qa"))
+        assert marked.status_code == 200 and marked.json()["already_read"] is False
+        assert error(http.post(f"/v1/messages/{ids[0]}/read", headers=as_(sworld, "sec")), 404) == (
+            f"message {ids[0]} not found"
+        )
+    assert call(sworld, "qa", "mark_message_read", message_id=ids[1])["read"] is True
+    done = Cli(sqlite_url, sworld)("qa", "inbox", "mark-read", ids[2])
+    assert (done.exit_code, done.stdout.strip()) == (0, f"{ids[2]} marked read")
+    with LiveServer(sworld.services) as server, AccordClient(server.url, sworld.tokens["qa"]) as client:
+        assert client.mark_message_read(ids[3])["read"] is True
+        assert client.mark_message_read(ids[3])["already_read"] is True
+    assert sworld.api("qa").check_inbox(unread_only=True) == []

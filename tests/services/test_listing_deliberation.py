@@ -69,3 +69,19 @@ def test_completion_gates_waiting_for_me(team: World, clock: FixedClock) -> None
     with pytest.raises(NotFoundError, match=r"^group ops not found$"):
         alice.list_completion_gates(group="ops")
     assert team.api("olga").list_completion_gates() == []
+
+
+def test_marking_a_message_read_without_receiving_it(team: World) -> None:
+    sent = team.api("bob").send_message("alice", "seen on the web", "eng", subject="hello")["id"]
+    later = team.api("bob").send_message("alice", "the next one", "eng")["id"]
+    alice = team.api("alice")
+    marked = alice.mark_message_read(sent)
+    assert (marked["id"], marked["read"], marked["already_read"]) == (sent, True, False)
+    assert alice.mark_message_read(sent)["already_read"] is True
+    got = alice.recv_message()
+    assert got is not None and got["id"] == later  # recv skips what was marked read
+    assert [m["id"] for m in alice.check_inbox(unread_only=True)] == []
+    with pytest.raises(NotFoundError, match=rf"^message {sent} not found$"):
+        team.api("carol").mark_message_read(sent)
+    with pytest.raises(NotFoundError, match=r"^message msg_nope not found$"):
+        alice.mark_message_read("msg_nope")

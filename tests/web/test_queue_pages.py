@@ -154,6 +154,10 @@ def test_the_inbox_page_links_each_message_to_its_item_and_offers_replies_and_ta
     assert f'<a href="/gates/{gid}">Open the gate</a>' in page
     assert f'action="/inbox/{task}/claim"' in page
     assert site.world.api("alice").check_inbox(unread_only=True)  # reading the page consumed nothing
+    gate_note = next(m for m in site.world.api("alice").check_inbox() if (m["payload"] or {}).get("request_id") == gid)
+    read = alice.post(f"/inbox/{gate_note['id']}/read", data={"csrf": csrf_in(page)})
+    assert read.status_code == 303
+    assert gate_note["id"] not in [m["id"] for m in site.world.api("alice").check_inbox(unread_only=True)]
     claimed = alice.post(f"/inbox/{task}/claim", data={"csrf": csrf_in(page)})
     assert claimed.status_code == 303
     page = alice.get("/inbox").text

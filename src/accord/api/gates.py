@@ -63,6 +63,9 @@ class GateApi(ApiBase):
     def peek_message(self, type: str | None = None, subject: str | None = None) -> dict[str, Any] | None:
         return self.services.inbox.peek(self.actor, type=type, subject=subject)
 
+    def mark_message_read(self, message_id: str) -> dict[str, Any]:
+        return self.services.inbox.mark_read(self.actor, message_id)
+
     def claim_message(self, message_id: str, timeout_seconds: int = 300) -> dict[str, Any]:
         return self.services.inbox.claim(self.actor, message_id, timeout_seconds)
 

@@ -256,6 +256,13 @@ def inbox_list(
     emit(rows, as_json, lambda r: show_table(r, ["id", "type", "from", "subject", "content", "read", "status"]))
 
 
+@inbox_app.command("mark-read")
+def inbox_mark_read(message_id: str, as_json: JsonFlag = False) -> None:
+    """Mark one of your messages read without receiving it (recv then skips it)."""
+    result = call(lambda api: api.mark_message_read(message_id))
+    emit(result, as_json, lambda r: out.print(f"{r['id']} {'was already' if r['already_read'] else 'marked'} read"))
+
+
 @inbox_app.command("claim")
 def inbox_claim(
     message_id: str,

@@ -122,6 +122,12 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         return {"message": await caller.run(ctx, lambda api: api.peek_message(type, subject))}
 
     @server.tool()
+    async def mark_message_read(message_id: str, ctx: Context[Any, Any]) -> Json:
+        """Mark one of your messages read without receiving it: recv_message then skips it (for a message you
+        have already dealt with, e.g. seen in check_inbox). Again on a read message: `already_read` is true."""
+        return await caller.run(ctx, lambda api: api.mark_message_read(message_id))
+
+    @server.tool()
     async def claim_message(message_id: str, ctx: Context[Any, Any], timeout_seconds: int = 300) -> Json:
         """Claim a TASK message so no one else works on it, for `timeout_seconds` (default 300; an expired
         claim returns the task to pending). Refused when someone else holds it, or the message expired."""

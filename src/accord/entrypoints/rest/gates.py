@@ -128,6 +128,12 @@ def peek_message(api: CallerApi, type: str | None = None, subject: str | None = 
     return api.peek_message(type, subject)
 
 
+@router.post("/messages/{message_id}/read", tags=["inbox"])
+def mark_message_read(message_id: str, api: CallerApi) -> Json:
+    """Mark one of your messages read without receiving it (recv then skips it); again: `already_read: true`."""
+    return api.mark_message_read(message_id)
+
+
 @router.post("/messages/{message_id}/claim", tags=["inbox"])
 def claim_message(message_id: str, api: CallerApi, body: Claim | None = None) -> Json:
     """Claim a TASK for `timeout_seconds` (409 when someone else holds it)."""

@@ -20,6 +20,7 @@ DONE = {
     "claim": "The task is yours until the claim runs out.",
     "complete": "The task is completed; its sender receives your response.",
     "release": "The task is back to pending.",
+    "read": "Marked read.",
 }
 # Where a message's payload points: the first of these keys it carries names the item's page.
 LINKS = (
@@ -95,7 +96,9 @@ async def task_action(request: Request, v: Signed, message_id: str, action: str)
     form = await form_of(request)
     v.check_csrf(form.get("csrf"))
     try:
-        if action == "claim":
+        if action == "read":
+            v.api.mark_message_read(message_id)
+        elif action == "claim":
             v.api.claim_message(message_id)
         elif action == "complete":
             v.api.complete_message(message_id, form.text("response"))
