@@ -18,10 +18,10 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from grandalf.graphs import Edge, Vertex
-from grandalf.graphs import Graph as Digraph
+from grandalf.graphs import Edge, Vertex, graph_core
 from grandalf.layouts import SugiyamaLayout
 from grandalf.routing import EdgeViewer
+from grandalf.utils.poset import Poset
 
 NODE_W, NODE_H = 220, 58
 GAP_X, GAP_Y, MARGIN = 28, 46, 16
@@ -85,8 +85,72 @@ class _Box:
     xy: tuple[float, float] = (0.0, 0.0)
 
 
+class _Component(graph_core):  # type: ignore[misc]
+    """One connected component as grandalf's layout wants it, built in linear time (grandalf's own `Graph` and
+    `graph_core` constructors test list membership and compare whole vertex sets per vertex: quadratic, seconds
+    at 1,200 checkpoints). The caller has found the component; nothing is checked again."""
+
+    def __init__(self, vertices: Sequence[Any], edges: Sequence[Any]) -> None:
+        self.directed = True
+        self.sV = Poset(vertices)
+        self.sE = Poset([])
+        self.degenerated_edges: set[Any] = set()
+        for e in edges:
+            self.sE.add(e)
+            e.attach()
+        for v in self.sV:
+            v.c = self
+
+
+class _Layers(list[Any]):
+    """The layout's layers, found by identity in constant time (grandalf's Layer.setup looks itself up with
+    list.index, which compares layers as lists: quadratic in the depth)."""
+
+    def index(self, layer: Any, *_args: Any) -> int:
+        if len(self._at) != len(self):
+            self._at = {id(x): i for i, x in enumerate(self)}
+        return self._at[id(layer)]
+
+    _at: dict[int, int] = {}  # noqa: RUF012 - replaced per instance on first use
+
+
 class _Sugiyama(SugiyamaLayout):  # type: ignore[misc]
-    """grandalf's layout with the horizontal compaction (Brandes-Köpf) made iterative."""
+    """grandalf's layout for a DAG: no cycle search, layers indexed by identity, and the horizontal compaction
+    (Brandes-Köpf) made iterative."""
+
+    def init_all(self, roots: Any = None, inverted_edges: Any = None, optimize: bool = False) -> None:
+        # grandalf 0.8's init_all for a graph known to be acyclic (its cycle search is recursive).
+        if self.initdone:
+            return
+        self.alt_e = []
+        self.rank_all(list(roots or []), optimize)
+        for e in self.g.E():
+            self.setdummies(e)
+        self.layers = _Layers(self.layers)
+        for layer in self.layers:
+            layer.setup(self)
+        self.initdone = True
+
+    def _coord_vertical_alignment(self) -> None:
+        # grandalf 0.8's own body, with its conflict list looked up as a set (a list made it quadratic).
+        dirh, dirv = self.dirh, self.dirv
+        g = self.grx
+        conflicts = set(self.conflicts)
+        for layer in self.layers[::-dirv]:
+            above = layer.prevlayer()
+            if not above:
+                continue
+            r = None
+            for vk in layer[::dirh]:
+                for m in layer._medianindex(vk):
+                    um = above[m]
+                    if g[vk].align is vk:
+                        pair = (vk, um) if dirv == 1 else (um, vk)
+                        if pair not in conflicts and (r is None or dirh * r < dirh * m):
+                            g[um].align = vk
+                            g[vk].root = g[um].root
+                            g[vk].align = g[vk].root
+                            r = m
 
     def _coord_horizontal_compact(self) -> None:
         # grandalf 0.8's own body, minus its sys.setrecursionlimit calls and with _place_block iterative.
@@ -178,22 +242,46 @@ def _positions(
     links = [Edge(vertices[a], vertices[b]) for a, b in edges]
     for e in links:
         e.view = EdgeViewer()
-    graph = Digraph(vertices, links)
     left = 0.0
-    for component in graph.C:
+    for members, inside in _components(len(keys), edges):
+        component = _Component([vertices[i] for i in members], [links[i] for i in inside])
         layout = _Sugiyama(component)
         layout.xspace, layout.yspace = GAP_X, GAP_Y
         roots = [v for v in component.sV if not v.e_in()]
-        layout.init_all(roots=roots, inverted_edges=[])  # a DAG: no cycle search (grandalf's is recursive)
+        layout.init_all(roots=roots)
         layout.draw(ORDERING_PASSES)
-        members = list(component.sV)
-        lowest = min(v.view.xy[0] for v in members) - NODE_W / 2
-        for v in members:
+        placed = [vertices[i] for i in members]
+        lowest = min(v.view.xy[0] for v in placed) - NODE_W / 2
+        for v in placed:
             v.view.xy = (v.view.xy[0] - lowest + left, v.view.xy[1])
-        for e in component.sE:
-            e.view._pts = [(x - lowest + left, y) for x, y in e.view._pts]
-        left = max(v.view.xy[0] for v in members) + NODE_W / 2 + GAP_X
+        for i in inside:
+            links[i].view._pts = [(x - lowest + left, y) for x, y in links[i].view._pts]
+        left = max(v.view.xy[0] for v in placed) + NODE_W / 2 + GAP_X
     return tuple(v.view.xy for v in vertices), tuple(tuple(e.view._pts) for e in links)
+
+
+def _components(n: int, edges: Sequence[tuple[int, int]]) -> list[tuple[list[int], list[int]]]:
+    """The connected components (node indexes, edge indexes), in order of their first node: union-find, no
+    recursion."""
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    nodes: dict[int, list[int]] = {}
+    for i in range(n):
+        nodes.setdefault(root(i), []).append(i)
+    links: dict[int, list[int]] = {r: [] for r in nodes}
+    for k, (a, _b) in enumerate(edges):
+        links[root(a)].append(k)
+    return [(nodes[r], links[r]) for r in nodes]
 
 
 def _path(points: Sequence[Place], offset: Place) -> str:
