@@ -120,13 +120,14 @@ class _Sugiyama(SugiyamaLayout):  # type: ignore[misc]
 
     def init_all(self, roots: Any = None, inverted_edges: Any = None, optimize: bool = False) -> None:
         # grandalf 0.8's init_all for a graph known to be acyclic (its cycle search is recursive).
-        if self.initdone:
+        state: Any = self  # grandalf's attributes are untyped
+        if state.initdone:
             return
-        self.alt_e = []
+        state.alt_e = []
         self.rank_all(list(roots or []), optimize)
         for e in self.g.E():
             self.setdummies(e)
-        self.layers = _Layers(self.layers)
+        state.layers = _Layers(state.layers)
         for layer in self.layers:
             layer.setup(self)
         self.initdone = True
