@@ -321,7 +321,12 @@ class ProposalRepository:
             is_live.label("live"),
         )
         if awaiting:
-            query = query.where(mine, not_(my_ballot), is_live)
+            # Driven from the member's side of the voter snapshot (its (member, proposal) index), then each
+            # proposal by its key: the work follows what the member was asked, not every open proposal.
+            me = pv.alias("me")
+            query = query.select_from(
+                t.proposals.join(me, and_(me.c.proposal_id == c.id, me.c.member == member))
+            ).where(not_(my_ballot), is_live)
         if live is not None:
             query = query.where(is_live if live else not_(is_live))
         if groups is not None:
