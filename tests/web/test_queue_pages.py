@@ -40,6 +40,8 @@ def test_the_queue_lists_a_gate_waiting_for_my_vote_with_subject_requester_paylo
     site.world.api("carol").gate_vote(gid, "yes")
     assert "close it to act" in section(site.client("bob").get("/").text, "q-mine")
     assert gid not in section(site.client("alice").get("/").text, "q-vote")
+    listed = site.client("alice").get("/proposals").text
+    assert f'<a href="/gates/{gid}">Gate on <code>deploy api</code></a>' in listed and "your vote is awaited" in listed
     clock.advance(seconds=5401)  # timed out: off every list of open work
     assert gid not in site.client("bob").get("/").text
 
