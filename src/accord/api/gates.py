@@ -27,6 +27,10 @@ class GateApi(ApiBase):
     def gate_close(self, request_id: str) -> dict[str, Any]:
         return self.services.gates.close(self.actor, request_id)
 
+    def gate_verify(self, request_id: str, payload: Any = None) -> dict[str, Any]:
+        """Whether the gate was closed as approved for exactly `payload` (SPEC §5 rev. 2)."""
+        return self.services.gates.verify(self.actor, request_id, payload)
+
     # -- inbox ---------------------------------------------------------------------------------------------
 
     def send_message(

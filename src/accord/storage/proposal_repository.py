@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
@@ -98,6 +99,10 @@ class ProposalRepository:
                         created_by=p.created_by,
                         created_at=p.created_at,
                         payload=p.payload,
+                        min_human_approvals=r.min_human_approvals,
+                        close_at_deadline=p.close_at_deadline,
+                        payload_digest=p.payload_digest,
+                        voting_seconds=p.voting_seconds,
                     )
                 )
         except IntegrityError:
@@ -242,6 +247,17 @@ class ProposalRepository:
             query = query.where(c.kind == kind)
         return [dict(r) for r in self.conn.execute(query).mappings()]
 
+    def due_to_close(self, now: datetime, limit: int = 500) -> list[str]:
+        """Open proposals with `close_at_deadline` whose deadline is at or before `now`, oldest deadline first."""
+        c = t.proposals.c
+        query = (
+            select(c.id)
+            .where(c.status == "open", c.close_at_deadline.is_(True), c.deadline <= now)
+            .order_by(c.deadline, c.id)
+            .limit(limit)
+        )
+        return [r[0] for r in self.conn.execute(query)]
+
     def voted_by(self, member: str, proposal_ids: Sequence[str]) -> set[str]:
         if not proposal_ids:
             return set()
@@ -277,6 +293,7 @@ def _proposal(row: Mapping[Any, Any]) -> Proposal:
         weighted=bool(row["weighted"]),
         weighted_denominator=row["weighted_denominator"],
         allow_abstain=bool(row["allow_abstain"]),
+        min_human_approvals=row["min_human_approvals"] or 0,
     )
     return Proposal(
         id=row["id"],
@@ -293,6 +310,7 @@ def _proposal(row: Mapping[Any, Any]) -> Proposal:
         max_rounds=row["max_rounds"],
         domain=row["domain"],
         critical=bool(row["critical"]),
+        close_at_deadline=bool(row["close_at_deadline"]),
         kind=row["kind"],
         status=row["status"],
         round=row["round"],
@@ -302,6 +320,8 @@ def _proposal(row: Mapping[Any, Any]) -> Proposal:
         finalized_at=row["finalized_at"],
         finalized_by=row["finalized_by"],
         payload=row["payload"],
+        payload_digest=row["payload_digest"],
+        voting_seconds=row["voting_seconds"],
     )
 
 
