@@ -36,6 +36,8 @@ def _open(world: World, clock: FixedClock, **fields: Any) -> dict[str, Any]:
 
 def _finalized(world: World, clock: FixedClock) -> dict[str, Any]:
     ctx = _open(world, clock)
+    for name in ("a1", "a2", "a3"):
+        world.api(name).cast_vote(ctx["pid"], "yes")
     world.api("a1").finalize_proposal(ctx["pid"])
     return ctx
 
