@@ -28,6 +28,7 @@ THRESHOLDS = ("majority", "two_thirds", "unanimous", "quorum", "supermajority", 
 def proposal(
     voters: list[Voter],
     ballots: dict[str, tuple[str, Fraction]] | None = None,
+    /,
     *,
     on_no_consensus: tuple[str, ...] = (),
     domain: str | None = None,
@@ -79,7 +80,7 @@ YES, NO = ("yes", Fraction(1)), ("no", Fraction(1))
 
 
 def test_four_yes_of_five_under_majority_is_settled_as_passed() -> None:
-    p = proposal(agents("a", "b", "c", "d", "e"), {n: YES for n in "abcd"})
+    p = proposal(agents("a", "b", "c", "d", "e"), dict.fromkeys("abcd", YES))
     s = settle(p)
     assert (s.settled, s.outcome, s.result, s.missing) == (True, "passed", "yes", ("e",))
 
@@ -216,9 +217,8 @@ def cases(draw: st.DrawFn) -> Case:
     strategies = draw(
         st.sampled_from([(), ("expert_override",), ("discussion_round", "expert_override"), ("escalate",)])
     )
-    p = proposal(
-        voters, on_no_consensus=strategies, domain=domain, round=draw(st.integers(1, 2)), max_rounds=2, **spec
-    )
+    rounds = {"round": draw(st.integers(1, 2)), "max_rounds": 2}
+    p = proposal(voters, on_no_consensus=strategies, domain=domain, **rounds, **spec)  # type: ignore[arg-type]
     allowed = [*p.rules.options, *([ABSTAIN] if p.rules.allow_abstain else [])]
     missing = draw(st.sets(st.sampled_from([v.name for v in voters]), max_size=3))
     for v in voters:

@@ -13,9 +13,11 @@ from accord.domain.proposals import Proposal
 from accord.domain.tally import TallyResult, tally
 from accord.services.access import manages
 from accord.services.context import Context, record
-from accord.services.notices import SYSTEM, send_system
+from accord.services.notices import send_system
 from accord.services.proposal_views import proposal_view
 from accord.storage.uow import UnitOfWork
+
+SYSTEM_ACTOR = "system"  # who finalizes a close_at_deadline proposal at its deadline (SPEC §2.1)
 
 
 class Finalizing:
@@ -82,7 +84,7 @@ class Finalizing:
             assert p.deadline is not None
             at = p.deadline
             result = tally(p)
-            self._apply(uow, p, result, deliberation.next_step(p, result), actor=SYSTEM, now=at)
+            self._apply(uow, p, result, deliberation.next_step(p, result), actor=SYSTEM_ACTOR, now=at)
             uow.proposals.save(p)
             uow.commit()
         return True
