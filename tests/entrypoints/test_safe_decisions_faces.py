@@ -188,3 +188,14 @@ def test_the_client_reports_no_open_request_as_rejected(world: World) -> None:
         with AccordClient(server.url, world.tokens["boss"]) as boss:
             forced = boss.finalize_proposal(p["id"], None, True, "because")
         assert forced["resolution"]["method"] == "forced"
+
+
+def test_the_instructions_say_who_may_finalize_and_how_gates_are_used() -> None:
+    runner = CliRunner()
+    agents = runner.invoke(app, ["instructions", "--for", "agents"]).stdout
+    for words in ("the outcome is settled", "cannot be finalized yet", "request_checkpoint_approval",
+                  "actionable: true", "accord gate verify", "human owner/admin"):  # fmt: skip
+        assert words in agents, words
+    humans = runner.invoke(app, ["instructions", "--for", "humans"]).stdout
+    for words in ("--force --rationale", "fail-closed", "settled", "min_human_approvals", "Escalations are yours"):
+        assert words in humans, words
