@@ -32,9 +32,9 @@ When completing a checkpoint with requires_consensus:
 
 Finalizing: the creator, group owners/admins and eligible voters may finalize once every eligible voter has
 voted, the deadline has passed, or the outcome is settled (the missing voters cannot change it). Until then
-finalize_proposal is refused ("cannot be finalized yet"): wait_proposal and try again. Only a human
-owner/admin decides or cancels an escalated proposal. Some proposals and gates need human approvals
-("needs 1 human approval: 0 so far"): ask a human, do not finalize around them.
+finalize_proposal is refused ("cannot be finalized yet"): wait_proposal and try again.
+Only a human owner/admin decides or cancels an escalated proposal. Some proposals and gates need human
+approvals ("needs 1 human approval: 0 so far"): ask a human, do not finalize around them.
 
 Before an irreversible action (deploy, merge, release), request a gate and act only on exit code 0:
   accord gate request deploy '{"version": "2.0"}' --group <team> && accord gate wait deploy
