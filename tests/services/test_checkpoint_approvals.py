@@ -40,6 +40,7 @@ def test_with_min_human_approvals_the_checkpoint_needs_a_human(world: World) -> 
     world.group("team", {"req": {}, "b": {}, "c": {}, "hana": {"kind": "human"}})
     m = one_step(world, {"min_human_approvals": 1})
     pid = m["checkpoints"][0]["proposal_id"]
+    assert m["checkpoints"][0]["consensus"]["min_human_approvals"] == 1
     p = world.api("hana").get_proposal(pid)
     assert (p["min_human_approvals"], p["human_approvals"]["text"]) == (1, "needs 1 human approval: 0 so far")
     world.api("b").cast_vote(pid, "yes")

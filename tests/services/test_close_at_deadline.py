@@ -105,3 +105,15 @@ def test_a_re_vote_opened_at_the_deadline_gets_the_voting_period_again(world: Wo
     clock.advance(hours=2)
     final = world.api("a2").get_proposal(p["id"])
     assert (final["status"], final["outcome"], final["finalized_by"]) == ("finalized", "passed", "system")
+
+
+def test_listing_or_reading_the_record_is_a_read_too(world: World, clock: FixedClock) -> None:
+    team(world)
+    listed = world.api("a1").create_proposal("team", "Listed", deadline_hours=1, close_at_deadline=True)
+    recorded = world.api("a1").create_proposal("team", "Recorded", deadline_hours=1, close_at_deadline=True)
+    world.api("a2").cast_vote(recorded["id"], "yes")
+    clock.advance(hours=1)
+    record = world.api("a3").get_decision_record(recorded["id"])
+    assert (record["status"], record["decision"], record["decided_by"]) == ("finalized", "yes", "system")
+    rows = {r["id"]: r for r in world.api("a3").list_proposals()}
+    assert (rows[listed["id"]]["status"], rows[listed["id"]]["outcome"]) == ("finalized", "rejected")

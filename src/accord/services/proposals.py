@@ -87,11 +87,19 @@ class ProposalService(Finalizing):
             )
         if not 1 <= limit <= 500:
             raise ValidationError("limit must be 1-500", field="limit")
-        with self.ctx.uow(write=False) as uow:
-            if group is not None:
-                require_group(uow, actor, group)
-            rows = uow.proposals.summaries(visible_groups(uow, actor), status=status, group=group, limit=limit)
-            voted = uow.proposals.voted_by(actor.name, [r["id"] for r in rows])
+        now = self.ctx.now()
+        while True:
+            with self.ctx.uow(write=False) as uow:
+                if group is not None:
+                    require_group(uow, actor, group)
+                rows = uow.proposals.summaries(visible_groups(uow, actor), status=status, group=group, limit=limit)
+                voted = uow.proposals.voted_by(actor.name, [r["id"] for r in rows])
+            # A listed close_at_deadline proposal past its deadline is read: it finalizes first (SPEC §2.1).
+            late = [
+                r["id"] for r in rows if r["status"] == "open" and r["deadline"] is not None and r["deadline"] <= now
+            ]
+            if not [pid for pid in late if self.close_if_due(pid)]:
+                break
         return [
             {
                 "id": r["id"],
