@@ -199,3 +199,19 @@ def test_the_instructions_say_who_may_finalize_and_how_gates_are_used() -> None:
     humans = runner.invoke(app, ["instructions", "--for", "humans"]).stdout
     for words in ("--force --rationale", "fail-closed", "settled", "min_human_approvals", "Escalations are yours"):
         assert words in humans, words
+
+
+def test_a_consensus_checkpoint_nobody_could_approve_is_refused_on_every_face(world: World, sqlite_url: str) -> None:
+    """Issue 10, situation 4, through REST, MCP and the CLI."""
+    world.group("solo", {"core": {}, "docs": {"advisory": True}})
+    message = "group solo has no one but core who could approve checkpoint 1 (advisory members are not counted)"
+    body = {"title": "Solo", "group": "solo", "checkpoints": [{"title": "Ship", "requires_consensus": True}]}
+    with TestClient(create_app(world.services, with_mcp=False, with_web=False)) as http:
+        refused = http.post("/v1/milestones", json=body, headers=headers(world, "core"))
+    assert refused.status_code == 422 and refused.json()["error"]["message"] == message
+    tool = mcp(world, "core", "create_milestone", **body)
+    assert tool == f"error: {message}"
+    m = world.api("core").create_milestone("Solo", [], group="solo")
+    added = cli(world, sqlite_url, "core", "milestone", "add-checkpoint", m["id"], "Ship", "--requires-consensus")
+    assert (added.exit_code, added.stderr.strip()) == (65, f"error: {message}")
+    assert world.api("core").list_proposals() == []
