@@ -46,6 +46,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/milestones.py
 	$(BIN)/python bench/wait_latency.py
 	$(BIN)/python bench/awaiting.py
+	$(BIN)/python bench/settled.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -93,10 +93,11 @@ def test_hitl_critical_severity_conflict_is_escalated_immediately(rest: dict[str
     assert any("Critical conflict" in n and "ARCH-001" in n for n in human_notices(rest))
 
 
-def test_hitl_insufficient_evidence_requests_user_guidance(rest: dict[str, Caller]) -> None:
-    pid = claim(rest)
+def test_hitl_insufficient_evidence_requests_user_guidance(rest: dict[str, Caller], clock: FixedClock) -> None:
+    pid = claim(rest, deadline_hours=1)
     vote(rest, pid, [("p1", "accept"), ("p2", "accept")])  # 2 evidence-backed ballots < ⌈5/2⌉
     vote(rest, pid, [("p3", "accept")], evidence=None)  # an opinion
+    clock.advance(hours=1)  # a verdict is finalized once the panel has voted or its deadline has passed
     result = rest["p1"].post(f"/proposals/{pid}/finalize")
     assert (result["status"], result["result"]) == ("escalated", "INSUFFICIENT_EVIDENCE")
     assert any("Escalated to humans (insufficient_evidence)" in n for n in human_notices(rest))
@@ -113,12 +114,13 @@ def test_hitl_unanimous_suspicious_consensus_is_verified_with_the_user(rest: dic
     assert (verified["result"], verified["resolution"]["confirmed"]) == ("PROVEN", True)
 
 
-def test_verdict_thresholds_three_of_five_or_weighted_confidence(rest: dict[str, Caller]) -> None:
-    proven = claim(rest)
+def test_verdict_thresholds_three_of_five_or_weighted_confidence(rest: dict[str, Caller], clock: FixedClock) -> None:
+    proven = claim(rest, deadline_hours=1)
     vote(rest, proven, [("p1", "accept"), ("p2", "accept"), ("p3", "accept"), ("p4", "reject")])
-    assert rest["p1"].post(f"/proposals/{proven}/finalize")["result"] == "PROVEN"
-    refuted = claim(rest)
+    refuted = claim(rest, deadline_hours=1)
     vote(rest, refuted, [("p1", "reject"), ("p2", "reject"), ("p3", "accept")])
+    clock.advance(hours=1)
+    assert rest["p1"].post(f"/proposals/{proven}/finalize")["result"] == "PROVEN"
     assert rest["p1"].post(f"/proposals/{refuted}/finalize")["result"] == "REFUTED"  # 50%+ weighted, 2 > 1
 
 

@@ -223,6 +223,8 @@ class AccordClient:
         domain: str | None = None,
         critical: bool = False,
         preset: str | None = None,
+        min_human_approvals: int | None = None,
+        close_at_deadline: bool = False,
     ) -> dict[str, Any]:
         body = _clean(_fields(locals()))
         return self._one("POST", "/proposals", body=body)
@@ -247,8 +249,10 @@ class AccordClient:
         params = {"group": group, "status": status, "limit": limit, "awaiting": "me" if awaiting_me else None}
         return self._many("GET", "/proposals", params=params)
 
-    def finalize_proposal(self, proposal_id: str, mitigation: str | None = None) -> dict[str, Any]:
-        body = {"mitigation": mitigation}
+    def finalize_proposal(
+        self, proposal_id: str, mitigation: str | None = None, force: bool = False, rationale: str | None = None
+    ) -> dict[str, Any]:
+        body = {"mitigation": mitigation, "force": force, "rationale": rationale}
         return self._one("POST", f"/proposals/{_p(proposal_id)}/finalize", body=body)
 
     def cancel_proposal(self, proposal_id: str) -> dict[str, Any]:
@@ -341,6 +345,9 @@ class AccordClient:
     def delete_checkpoint(self, milestone_id: str, order: int) -> dict[str, Any]:
         return self._one("DELETE", f"/milestones/{_p(milestone_id)}/checkpoints/{int(order)}")
 
+    def request_checkpoint_approval(self, milestone_id: str, order: int) -> dict[str, Any]:
+        return self._one("POST", f"/milestones/{_p(milestone_id)}/checkpoints/{int(order)}/approval")
+
     def reopen_milestone(self, milestone_id: str) -> dict[str, Any]:
         return self._one("POST", f"/milestones/{_p(milestone_id)}/reopen")
 
@@ -371,6 +378,9 @@ class AccordClient:
     ) -> list[dict[str, Any]]:
         params = {"status": status, "group": group, "awaiting": "me" if awaiting_me else None, "limit": limit}
         return self._many("GET", "/gates", params=params)
+
+    def gate_verify(self, request_id: str, payload: Any = None) -> dict[str, Any]:
+        return self._one("POST", f"/gates/{_p(request_id)}/verify", body={"payload": payload})
 
     # -- inbox ---------------------------------------------------------------------------------------------
 
@@ -488,7 +498,9 @@ class AccordClient:
 
         Returns {"status": "approved" | "rejected" | "vetoed", "reason", "request_id", "gate"}: a gate still
         pending when `timeout` ends is `rejected` with reason "timeout" (never approval); an expired gate is
-        `rejected` with reason "expired"; a rejected vote is `rejected` with reason "rejected"."""
+        `rejected` with reason "expired"; a rejected vote is `rejected` with reason "rejected"; a subject with no
+        open request (its latest closed) is `rejected` with reason "no_open_request" (SPEC §5 rev. 2). Approved
+        means actionable only for the gate's requester (`gate["actionable"]`)."""
         end = time.monotonic() + max(0.0, float(timeout))
         while True:
             remaining = max(0.0, end - time.monotonic())
@@ -497,6 +509,15 @@ class AccordClient:
                 break
             subject = gate["request_id"]  # keep waiting on the same request, not a newer one on the subject
         status = gate["status"]
+        if status == "none_open":
+            latest = gate.get("latest") or {}
+            return {
+                "status": "rejected",
+                "reason": "no_open_request",
+                "request_id": latest.get("request_id"),
+                "detail": gate["reason"],
+                "gate": gate,
+            }
         if gate.get("timed_out") or status == "pending":
             outcome, reason = "rejected", "timeout"
         elif status in ("approved", "vetoed"):

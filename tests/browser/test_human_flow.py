@@ -74,9 +74,14 @@ def test_a_human_votes_sees_agents_votes_live_finalizes_and_reads_the_record(
     print(f"\nlive tally latency after an API vote: {', '.join(f'{t * 1000:.0f} ms' for t in latencies)}")
     expect(page.locator("#votes .count")).to_have_text("4")
     shot(page, "proposal")
+    # 3 yes of 5 under two thirds: erin's no would reject it, so it is not settled yet (SPEC §2.5).
+    expect(page.get_by_test_id("finalize-state")).to_contain_text("Not yet: 1 of 5 eligible voters")
+    expect(page.get_by_role("button", name="Finalize", exact=True)).to_have_count(0)
+    world.api("erin").cast_vote(pid, "yes", comment="Ship it")  # closable now: the page shows the button
+    expect(page.get_by_test_id("finalize-state")).to_contain_text("Can be finalized now", timeout=3000)
 
     page.get_by_label("Mitigation (optional)").fill("Rollback drill on Thursday before the release")
-    page.get_by_role("button", name="Finalize").click()
+    page.get_by_role("button", name="Finalize", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("The proposal is finalized.")
     record = page.locator("#decision")
     expect(record.get_by_role("heading", name="Decision record")).to_be_visible()
@@ -101,9 +106,9 @@ def test_the_page_follows_a_finalize_made_elsewhere(world: World, server: LiveSe
     page.goto(f"/proposals/{pid}")
     page.locator("#live[data-live]").wait_for()
     time.sleep(0.3)
-    for agent in ("bob", "carol", "dave"):
+    for agent in ("bob", "carol", "dave", "erin"):
         world.api(agent).cast_vote(pid, "yes")
-    world.api("bob").finalize_proposal(pid)
+    world.api("bob").finalize_proposal(pid)  # 4 yes of 5: settled, whatever alice says
     # A status change reloads the page: the vote form goes, the decision record comes.
     expect(page.locator("#decision .decision-text")).to_have_text("yes", timeout=3000)
     expect(page.get_by_role("button", name="Vote", exact=True)).to_have_count(0)
@@ -122,7 +127,9 @@ def test_forms_work_without_javascript(world: World, server: LiveServer, context
         page.get_by_role("button", name="Vote", exact=True).click()
         expect(page.get_by_role("status")).to_have_text("Your vote is recorded.")
         expect(page.locator("time[data-local]").first).to_contain_text("UTC")  # the server-rendered fallback
-        page.get_by_role("button", name="Finalize").click()
+        page.get_by_label("Rationale (required)").fill("Nobody else will vote before the release")
+        page.get_by_role("button", name="Force finalize").click()  # an owner's force: fail-closed
+        expect(page.get_by_role("status")).to_have_text("The proposal is finalized by force (fail-closed).")
         expect(page.locator("#decision .decision-text")).to_have_text("no")
     finally:
         ctx.close()

@@ -142,7 +142,8 @@ def test_seed_000_humans_approve_the_production_deployment(
         hank.close()
 
     expect(alice.locator('table.tally tr[data-option="yes"] [data-count]')).to_have_text("2", timeout=1000)
-    alice.get_by_role("button", name="Finalize").click()
+    expect(alice.get_by_test_id("finalize-state")).to_contain_text("Can be finalized now", timeout=3000)
+    alice.get_by_role("button", name="Finalize", exact=True).click()
     expect(alice.locator("#decision .decision-text")).to_have_text("yes")
     expect(alice.locator("#decision")).to_contain_text("REACHED")
 

@@ -41,7 +41,16 @@ class RestDriver:
         elif op == "get_proposal":
             response = self.client.get(f"/v1/proposals/{args['proposal_id']}", headers=headers)
         elif op == "finalize_proposal":
-            response = self.client.post(f"/v1/proposals/{args['proposal_id']}/finalize", headers=headers)
+            pid = args.pop("proposal_id")
+            response = self.client.post(f"/v1/proposals/{pid}/finalize", json=args or None, headers=headers)
+        elif op == "cancel_proposal":
+            response = self.client.post(f"/v1/proposals/{args['proposal_id']}/cancel", headers=headers)
+        elif op == "request_checkpoint_approval":
+            path = f"/v1/milestones/{args['milestone_id']}/checkpoints/{args['order']}/approval"
+            response = self.client.post(path, headers=headers)
+        elif op == "gate_verify":
+            path = f"/v1/gates/{args['request_id']}/verify"
+            response = self.client.post(path, json={"payload": args.get("payload")}, headers=headers)
         else:
             raise AssertionError(op)
         body = response.json()
@@ -85,7 +94,10 @@ class CliDriver:
             argv = ["proposal", "create", "--group", args.pop("group"), "--title", args.pop("title")]
             for key, value in args.items():
                 flag = "--" + key.replace("_", "-")
-                argv += [flag, ",".join(value)] if isinstance(value, list) else [flag, str(value)]
+                if isinstance(value, bool):
+                    argv += [flag] if value else []
+                else:
+                    argv += [flag, ",".join(value)] if isinstance(value, list) else [flag, str(value)]
         elif op == "cast_vote":
             vote = args["vote"]
             argv = ["proposal", "vote", args["proposal_id"], ",".join(vote) if isinstance(vote, list) else vote]
@@ -95,6 +107,14 @@ class CliDriver:
             argv = ["proposal", "show", args["proposal_id"]]
         elif op == "finalize_proposal":
             argv = ["proposal", "finalize", args["proposal_id"]]
+            argv += ["--force"] if args.get("force") else []
+            argv += ["--rationale", args["rationale"]] if args.get("rationale") is not None else []
+        elif op == "cancel_proposal":
+            argv = ["proposal", "cancel", args["proposal_id"]]
+        elif op == "request_checkpoint_approval":
+            argv = ["milestone", "request-approval", args["milestone_id"], str(args["order"])]
+        elif op == "gate_verify":
+            argv = ["gate", "verify", args["request_id"], json.dumps(args.get("payload"))]
         else:
             raise AssertionError(op)
         env = {"ACCORD_DATABASE_URL": self.url, "ACCORD_TOKEN": token or "", "ACCORD_URL": ""}

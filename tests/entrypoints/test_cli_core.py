@@ -117,7 +117,8 @@ def test_a_waiting_process_wakes_when_another_process_decides(shell: Shell) -> N
     waiter = shell.popen("proposal", "wait", pid, "--timeout", "60", "--json", token=tokens["bo"])
     time.sleep(1.5)  # let the waiter subscribe (a real process start-up, not a clock)
     assert waiter.poll() is None
-    shell.run("proposal", "vote", pid, "yes", token=tokens["ana"])
+    for name in ("ana", "bo", "sec"):  # everyone votes: then it may be finalized
+        shell.run("proposal", "vote", pid, "yes", token=tokens[name])
     decided = time.monotonic()
     shell.run("proposal", "finalize", pid, token=tokens["ana"])
     stdout, _ = waiter.communicate(timeout=30)

@@ -88,7 +88,7 @@ def test_gates_and_the_inbox_remotely_equal_locally(remote: Remote, world: World
     assert answer is not None and answer["content"] == "built"
 
 
-def test_the_core_operations_remotely_equal_locally(remote: Remote, world: World) -> None:
+def test_the_core_operations_remotely_equal_locally(remote: Remote, world: World, clock: FixedClock) -> None:
     admin = remote("admin")
     assert admin.create_member("eve", "human")["name"] == "eve"
     assert admin.issue_token("eve")["token"].startswith("acc_")
@@ -105,6 +105,9 @@ def test_the_core_operations_remotely_equal_locally(remote: Remote, world: World
     assert remote("qa").get_proposal(p["id"], True) == world.api("qa").get_proposal(p["id"], True)
     assert remote("qa").list_proposals("swarm", "open", 10) == world.api("qa").list_proposals("swarm", "open", 10)
     assert remote("qa").wait_proposal(p["id"], 0.1)["timed_out"] is True
+    with pytest.raises(ConflictError, match="cannot be finalized yet: 2 of 3 eligible voters have not voted"):
+        remote("qa").finalize_proposal(p["id"], "none needed")
+    clock.advance(hours=1)  # closable after the deadline
     assert remote("qa").finalize_proposal(p["id"], "none needed")["status"] == "finalized"
     q = remote("qa").create_proposal("swarm", "Dinner?")
     assert remote("qa").cancel_proposal(q["id"])["status"] == "cancelled"

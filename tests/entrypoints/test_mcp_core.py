@@ -87,9 +87,9 @@ def test_seed000_examples_in_process(seeded: tuple[Services, World]) -> None:
                 threshold_type="unanimous",
             )
             for agent, vote, comment in zip(
-                agents[2:],
-                ["yes", "yes", "no"],
-                ["Schema looks correct", "Tested on staging", "Missing rollback plan"],
+                agents,
+                ["yes", "yes", "yes", "yes", "no"],
+                ["Fine", "Fine", "Schema looks correct", "Tested on staging", "Missing rollback plan"],
                 strict=True,
             ):
                 await call(agent, "cast_vote", proposal_id=p["id"], vote=vote, comment=comment)
@@ -104,7 +104,7 @@ def test_seed000_examples_in_process(seeded: tuple[Services, World]) -> None:
                 options=["Redis", "Memcached", "Valkey"],
                 threshold_type="majority",
             )
-            for agent, vote in zip(agents, ["Redis", "Redis", "Memcached"], strict=False):
+            for agent, vote in zip(agents, ["Redis", "Redis", "Memcached", "abstain", "abstain"], strict=True):
                 await call(agent, "cast_vote", proposal_id=p["id"], vote=vote)
             final = await call(agents[0], "finalize_proposal", proposal_id=p["id"])
             assert (final["result"], final["threshold_met"]) == ("Redis", True)
@@ -122,8 +122,10 @@ def test_seed000_examples_in_process(seeded: tuple[Services, World]) -> None:
                 "API v2,SSO,Dark mode,Mobile app",
                 "SSO,API v2,Mobile app,Dark mode",
                 "API v2,Dark mode,SSO,Mobile app",
+                "abstain",
+                "abstain",
             ]
-            for agent, vote in zip(agents, ballots, strict=False):
+            for agent, vote in zip(agents, ballots, strict=True):
                 await call(agent, "cast_vote", proposal_id=p["id"], vote=vote)
             final = await call(agents[0], "finalize_proposal", proposal_id=p["id"])
             assert final["result"] == "API v2"

@@ -36,6 +36,8 @@ def _open(world: World, clock: FixedClock, **fields: Any) -> dict[str, Any]:
 
 def _finalized(world: World, clock: FixedClock) -> dict[str, Any]:
     ctx = _open(world, clock)
+    for name in ("a1", "a2", "a3"):
+        world.api(name).cast_vote(ctx["pid"], "yes")
     world.api("a1").finalize_proposal(ctx["pid"])
     return ctx
 
@@ -50,7 +52,109 @@ def _locked(world: World, clock: FixedClock) -> dict[str, Any]:
     return _open(world, clock, subject="deploy")
 
 
+def _escalated(world: World, clock: FixedClock) -> dict[str, Any]:
+    ctx = _open(world, clock, critical=True)
+    for name in ("a1", "a2", "a3", "boss"):
+        world.api(name).cast_vote(ctx["pid"], "yes")
+    assert world.api("a1").finalize_proposal(ctx["pid"])["status"] == "escalated"  # unanimity needs a human
+    return ctx
+
+
+def _consensus_step(world: World, clock: FixedClock) -> dict[str, Any]:
+    m = world.api("a1").create_milestone("M", [{"title": "Ship", "requires_consensus": True}], group="team")
+    return {"ms": m["id"], "pid": m["checkpoints"][0]["proposal_id"]}
+
+
+def _closed_gate(world: World, clock: FixedClock) -> dict[str, Any]:
+    g = world.api("a1").gate_request("lint", {"v": 1}, "team")
+    world.api("a1").gate_close(g["id"])
+    return {"gid": g["id"]}
+
+
 CASES = [
+    Case(
+        "finalize before the proposal is closable",
+        "finalize_proposal",
+        lambda c: {"proposal_id": c["pid"]},
+        "cannot be finalized yet: 4 of 4 eligible voters have not voted and could change the outcome; it can be "
+        "finalized when they have voted, after the deadline, or once the outcome is settled",
+        409,
+        75,
+        setup=_open,
+    ),
+    Case(
+        "force without a rationale",
+        "finalize_proposal",
+        lambda c: {"proposal_id": c["pid"], "force": True},
+        "rationale is required with force",
+        422,
+        65,
+        as_member="boss",
+        setup=_open,
+    ),
+    Case(
+        "force by a member who is not an owner/admin",
+        "finalize_proposal",
+        lambda c: {"proposal_id": c["pid"], "force": True, "rationale": "now"},
+        "a1 may not force prop_",
+        403,
+        77,
+        as_member="a1",
+        setup=_open,
+    ),
+    Case(
+        "finalize an escalated proposal",
+        "finalize_proposal",
+        lambda c: {"proposal_id": c["pid"]},
+        "is escalated: a human owner/admin decides it with resolve_proposal",
+        409,
+        75,
+        setup=_escalated,
+    ),
+    Case(
+        "an agent cancelling an escalated proposal",
+        "cancel_proposal",
+        lambda c: {"proposal_id": c["pid"]},
+        "a1 may not cancel prop_",
+        403,
+        77,
+        as_member="a1",
+        setup=_escalated,
+    ),
+    Case(
+        "min_human_approvals the group cannot meet",
+        "create_proposal",
+        lambda c: {"group": "team", "title": "Deploy?", "min_human_approvals": 2},
+        "team has 1 eligible human voter(s) besides a2; 2 human approvals are required",
+        422,
+        65,
+    ),
+    Case(
+        "close_at_deadline without a deadline",
+        "create_proposal",
+        lambda c: {"group": "team", "title": "Deploy?", "close_at_deadline": True},
+        "close_at_deadline needs deadline or deadline_hours",
+        422,
+        65,
+    ),
+    Case(
+        "asking again while the approval is open",
+        "request_checkpoint_approval",
+        lambda c: {"milestone_id": c["ms"], "order": 1},
+        "checkpoint 1 of ms_",
+        409,
+        75,
+        setup=_consensus_step,
+    ),
+    Case(
+        "verifying a payload with no canonical form",
+        "gate_verify",
+        lambda c: {"request_id": c["gid"], "payload": {"n": 2**60}},
+        "payload is not canonical JSON",
+        422,
+        65,
+        setup=_closed_gate,
+    ),
     Case(
         "unknown option",
         "cast_vote",
@@ -181,7 +285,7 @@ def refusal_world(sqlite_url: str, clock: FixedClock) -> Any:
 
     services = build_services(sqlite_url, clock)
     world = World(services)
-    world.group("team", ["a1", "a2", "a3"])
+    world.group("team", {"a1": {}, "a2": {}, "a3": {}, "boss": {"role": "owner", "kind": "human"}})
     world.group("elsewhere", ["outsider"])
     yield services, world
     services.close()

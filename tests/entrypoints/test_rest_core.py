@@ -79,6 +79,8 @@ def test_long_poll_wait_and_event_feed(setup: tuple[Services, World, TestClient]
         timed = httpx.get(f"{url}/v1/proposals/{p['id']}/wait", params={"timeout": 0.2}, headers=auth(world, "bo"))
         assert timed.json()["timed_out"] is True
 
+        world.api("ana").cast_vote(p["id"], "yes")
+        world.api("bo").cast_vote(p["id"], "yes")  # everyone voted: it may be finalized
         last = httpx.get(f"{url}/v1/events", headers=auth(world, "bo")).json()[-1]["id"]
         results: dict[str, Any] = {}
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from accord.bootstrap import Services
+from accord.clock import FixedClock
 from accord.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from accord.storage import tables as t
 from tests.support import World
@@ -150,6 +151,7 @@ def test_tied_experts_who_disagree_give_no_override(world: World) -> None:
     )
     world.api("a1").cast_vote(p["id"], "PG", confidence=0.9)
     world.api("a2").cast_vote(p["id"], "Dynamo", confidence=0.9)
+    world.api("a3").cast_vote(p["id"], "abstain")
     result = world.api("a3").finalize_proposal(p["id"])
     assert (result["status"], result["resolution"]["reason"]) == ("escalated", "no_consensus")
 
@@ -221,12 +223,12 @@ def test_resolving_a_proposal_that_is_not_escalated_is_refused(world: World) -> 
     with pytest.raises(ConflictError, match=r"is open, not escalated: only an escalated proposal is resolved"):
         world.api("lead").resolve_proposal(p["id"], "yes", "because")
     assert state(world, p["id"]) == before
-    world.api("a1").finalize_proposal(p["id"])
+    world.api("lead").finalize_proposal(p["id"], force=True, rationale="nobody voted in time")
     with pytest.raises(ConflictError, match="is finalized, not escalated"):
         world.api("lead").resolve_proposal(p["id"], "yes", "because")
 
 
-def test_no_expert_decides_without_quorum(world: World) -> None:
+def test_no_expert_decides_without_quorum(world: World, clock: FixedClock) -> None:
     expert_world(world)
     p = world.api("a3").create_proposal(
         "team",
@@ -236,7 +238,9 @@ def test_no_expert_decides_without_quorum(world: World) -> None:
         domain="databases",
         min_votes=3,
         on_no_consensus=["expert_override"],
+        deadline_hours=1,
     )
     world.api("a1").cast_vote(p["id"], "PG", confidence=0.95)
+    clock.advance(hours=1)  # closable after the deadline, with one ballot of the three required
     result = world.api("a3").finalize_proposal(p["id"])
     assert (result["outcome"], result["resolution"]["method"]) == ("no_quorum", "vote")

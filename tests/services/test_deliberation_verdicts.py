@@ -32,6 +32,7 @@ def test_a_proven_claim_is_finalized_with_its_figures(world: World) -> None:
     for name in ("p1", "p2", "p3"):
         world.api(name).cast_vote(pid, "accept", confidence=0.8, evidence=PROOF, comment="reproduced on staging")
     world.api("p4").cast_vote(pid, "reject", confidence=0.9)  # no evidence: an opinion
+    world.api("p5").cast_vote(pid, "abstain")  # a verdict is finalized once the whole panel has voted
     view = world.api("p1").get_proposal(pid)
     assert (view["result"], view["provisional"], view["verdict"]["opinions"]) == ("PROVEN", True, ["p4"])
     done = world.api("p1").finalize_proposal(pid)
@@ -52,10 +53,11 @@ def test_contested_claims_get_a_challenge_round_then_go_to_humans(world: World) 
     pid = claim(world, max_rounds=2)
     for name, vote in (("p1", "accept"), ("p2", "accept"), ("p3", "reject"), ("p4", "reject")):
         world.api(name).cast_vote(pid, vote, evidence=PROOF, comment=f"{name}: {vote}")
+    world.api("p5").cast_vote(pid, "abstain")
     challenge = world.api("p1").finalize_proposal(pid)
     assert (challenge["outcome"], challenge["round"]) == ("revote", 2)
     assert {a["voter"] for a in challenge["leading_arguments"]} == {"p1", "p2", "p3", "p4"}  # both sides
-    for name, vote in (("p1", "accept"), ("p2", "accept"), ("p3", "reject"), ("p4", "reject")):
+    for name, vote in (("p1", "accept"), ("p2", "accept"), ("p3", "reject"), ("p4", "reject"), ("p5", "abstain")):
         world.api(name).cast_vote(pid, vote, evidence=PROOF)
     escalated = world.api("p1").finalize_proposal(pid)
     assert (escalated["status"], escalated["result"], escalated["resolution"]["reason"]) == (
@@ -72,6 +74,8 @@ def test_insufficient_evidence_goes_to_humans_at_once(world: World) -> None:
     pid = claim(world)
     world.api("p1").cast_vote(pid, "accept", evidence=PROOF)
     world.api("p2").cast_vote(pid, "accept", comment="I believe it")
+    for name in ("p3", "p4", "p5"):
+        world.api(name).cast_vote(pid, "abstain")
     result = world.api("p1").finalize_proposal(pid)
     assert (result["status"], result["result"], result["resolution"]["reason"]) == (
         "escalated",

@@ -195,7 +195,8 @@ def test_timeout_fails_closed(world: World, clock: FixedClock, last: str | None,
     world.api("core-development").gate_request("commit-gate", None, "swarm")
 
 
-def test_tally_reads_the_open_request_else_the_latest_by_subject_or_id(world: World, clock: FixedClock) -> None:
+def test_by_subject_only_an_open_request_counts(world: World, clock: FixedClock) -> None:
+    """SPEC §5 rev. 2: a closed request is never reported by subject; by id it still is."""
     team(world)
     world.group("other", ["core-development", "qa-team"])
     core = world.api("core-development")
@@ -204,11 +205,23 @@ def test_tally_reads_the_open_request_else_the_latest_by_subject_or_id(world: Wo
     clock.advance(1)
     g2 = core.gate_request("commit-gate", None, "swarm")
     assert core.gate_tally("commit-gate")["id"] == g2["id"]
-    core.gate_close(g2["id"])
-    assert core.gate_tally("commit-gate", "swarm")["id"] == g2["id"]
-    assert core.gate_tally(g1["id"])["id"] == g1["id"]
-    core.gate_request("commit-gate", None, "other")
-    with pytest.raises(ValidationError, match=r"gate requests in several groups \(other, swarm\): give the group"):
+    closed = core.gate_close(g2["id"])
+    none_open = core.gate_tally("commit-gate", "swarm")
+    assert (none_open["status"], none_open["actionable"], none_open["latest"]["id"]) == ("none_open", False, g2["id"])
+    assert none_open["reason"] == (
+        f"no open request for subject 'commit-gate'; the latest, {g2['id']}, closed at {closed['closed_at']} as "
+        "rejected: request again to act again"
+    )
+    assert core.gate_wait("commit-gate", timeout=5)["status"] == "none_open"  # at once, not after 5 s
+    assert core.gate_tally(g1["id"])["id"] == g1["id"]  # by id: the request it names
+    g3 = core.gate_request("commit-gate", None, "other")
+    assert core.gate_tally("commit-gate")["id"] == g3["id"]  # the one open request among my groups
+    g4 = core.gate_request("commit-gate", None, "swarm")
+    with pytest.raises(ValidationError, match=r"open gate requests in several groups \(other, swarm\): give the"):
+        core.gate_tally("commit-gate")
+    core.gate_close(g3["id"])
+    core.gate_close(g4["id"])
+    with pytest.raises(ValidationError, match=r"has gate requests in several groups \(other, swarm\): give the"):
         core.gate_tally("commit-gate")
     with pytest.raises(NotFoundError, match="no gate request for subject 'nothing' in your groups"):
         core.gate_tally("nothing")

@@ -34,6 +34,7 @@ def test_consensus_checkpoint_opens_its_proposal_with_the_milestone(team: World)
     assert cp["consensus"] == {
         "proposal_id": cp["proposal_id"],
         "group": "platform-team",
+        "min_human_approvals": 0,
         "proposal_status": "open",
         "outcome": None,
         "state": "pending",

@@ -134,8 +134,21 @@ def test_finalize_permissions(world: World) -> None:
     team(world, 3)
     p = world.api("a1").create_proposal("team", "Who may finalize?")
     world.api("a2").cast_vote(p["id"], "yes")
-    with pytest.raises(ForbiddenError, match="may not finalize"):
-        world.api("a2").finalize_proposal(p["id"])  # one voter may not lock in an early lead
+    early = (
+        f"proposal {p['id']} cannot be finalized yet: 2 of 3 eligible voters have not voted and could change the "
+        "outcome; it can be finalized when they have voted, after the deadline, or once the outcome is settled"
+    )
+    for who in ("a2", "a1"):  # one voter may not lock in an early lead, and neither may the creator
+        with pytest.raises(ConflictError) as refused:
+            world.api(who).finalize_proposal(p["id"])
+        assert refused.value.message == early
+    world.member("late")
+    world.services.groups.add_member(world.admin, "team", "late")
+    with pytest.raises(ForbiddenError) as forbidden:
+        world.api("late").finalize_proposal(p["id"])
+    assert forbidden.value.message == (
+        f"late may not finalize {p['id']}: only its creator, group owners/admins and eligible voters may"
+    )
     world.api("a1").cast_vote(p["id"], "yes")
     world.api("a3").cast_vote(p["id"], "no")
     result = world.api("a2").finalize_proposal(p["id"])  # everyone has voted
@@ -147,10 +160,13 @@ def test_finalize_permissions(world: World) -> None:
     assert world.api("a1").get_proposal(p["id"])["tally"] == {"yes": 2, "no": 1}  # frozen
 
 
-def test_group_owner_may_finalize_and_cancel(world: World) -> None:
+def test_group_owner_may_force_and_cancel(world: World) -> None:
     world.group("team", {"boss": {"role": "owner"}, "a1": {}, "a2": {}})
     p = world.api("a1").create_proposal("team", "Early close")
-    assert world.api("boss").finalize_proposal(p["id"])["outcome"] == "rejected"
+    with pytest.raises(ConflictError, match="cannot be finalized yet: 3 of 3 eligible voters have not voted"):
+        world.api("boss").finalize_proposal(p["id"])  # owners wait for the rule too, or force
+    forced = world.api("boss").finalize_proposal(p["id"], force=True, rationale="release window closes")
+    assert (forced["outcome"], forced["resolution"]["method"]) == ("rejected", "forced")  # fail-closed
     q = world.api("a1").create_proposal("team", "Cancel me")
     with pytest.raises(ForbiddenError, match="only its creator or a group owner/admin"):
         world.api("a2").cancel_proposal(q["id"])
@@ -242,6 +258,8 @@ def test_ranked_rounds_are_reported_at_finalize(world: World) -> None:
 def test_wait_returns_at_timeout_and_wakes_on_finalize(world: World) -> None:
     team(world, 2)
     p = world.api("a1").create_proposal("team", "Wait for me")
+    world.api("a1").cast_vote(p["id"], "yes")
+    world.api("a2").cast_vote(p["id"], "yes")  # everyone voted: it may be finalized
     timed = world.api("a2").wait_proposal(p["id"], timeout=0.2)
     assert timed["timed_out"] is True and timed["status"] == "open"
 

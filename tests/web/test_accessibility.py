@@ -74,6 +74,8 @@ def test_every_page_labels_its_fields_and_has_no_inline_code(site: Site) -> None
     ranked = api.create_proposal("backend-team", "Q2?", voting_type="ranked", options=["SSO", "API v2", "Dark"])["id"]
     done = api.create_proposal("backend-team", "Done?")["id"]
     api.cast_vote(done, "yes", comment="ok")
+    site.world.api("alice").cast_vote(done, "yes")
+    site.world.api("carol").cast_vote(done, "no", comment="not yet")
     api.cast_vote(ranked, ["SSO", "Dark"])
     api.finalize_proposal(done)
     anonymous = site.client()
@@ -83,7 +85,7 @@ def test_every_page_labels_its_fields_and_has_no_inline_code(site: Site) -> None
     for path in pages:
         audit(client.get(path).text, path)
     fields = {f["name"] for f in audit(client.get(f"/proposals/{ranked}").text, "ranked").fields}
-    assert {"rank-0", "rank-1", "rank-2", "comment", "confidence", "evidence", "abstain", "mitigation"} <= fields
+    assert {"rank-0", "rank-1", "rank-2", "comment", "confidence", "evidence", "abstain", "rationale"} <= fields
 
 
 def test_the_vote_form_uses_fieldsets_with_legends_for_choices(site: Site) -> None:

@@ -181,14 +181,55 @@ def test_a_voter_who_may_not_finalize_yet_sees_no_button_and_gets_the_api_refusa
     client = site.client("carol")
     page = client.get(f"/proposals/{pid}").text
     assert 'action="/proposals/' + pid + '/finalize"' not in page
+    assert "Not yet: 3 of 3 eligible voters have not voted and could change the outcome" in page
     before = site.events()
     response = client.post(f"/proposals/{pid}/finalize", data={"csrf": csrf_in(page)})
-    assert response.status_code == 403
+    assert response.status_code == 409
     assert errors_in(response.text) == [
-        f"carol may not finalize {pid} yet: the creator and group owners/admins may finalize at any time, "
-        "other eligible voters once everyone has voted or the deadline has passed"
+        f"proposal {pid} cannot be finalized yet: 3 of 3 eligible voters have not voted and could change the "
+        "outcome; it can be finalized when they have voted, after the deadline, or once the outcome is settled"
     ]
     assert site.events() == before
+
+
+def test_a_settled_vote_gives_every_voter_the_finalize_button(site: Site) -> None:
+    pid = deploy(site)
+    site.world.api("bob").cast_vote(pid, "yes")
+    site.world.api("alice").cast_vote(pid, "yes")  # 2 of 3 under two thirds: carol's no cannot change it
+    client = site.client("carol")
+    page = client.get(f"/proposals/{pid}").text
+    assert "Can be finalized now: settled as passed (yes)" in page
+    response = client.post(f"/proposals/{pid}/finalize", data={"csrf": csrf_in(page)})
+    assert response.status_code == 303
+    assert site.world.api("carol").get_proposal(pid)["outcome"] == "passed"
+
+
+def test_an_owner_forces_with_a_rationale_and_it_fails_closed(site: Site) -> None:
+    pid = deploy(site)
+    site.world.api("bob").cast_vote(pid, "yes")
+    owner = site.client("alice")
+    page = owner.get(f"/proposals/{pid}").text
+    assert 'class="card force-form"' in page and "Force finalize" in page
+    assert 'class="card force-form"' not in site.client("bob").get(f"/proposals/{pid}").text  # the creator may not
+    before = site.events()
+    missing = owner.post(f"/proposals/{pid}/finalize", data={"csrf": csrf_in(page), "force": "yes", "rationale": " "})
+    assert missing.status_code == 422
+    assert errors_in(missing.text) == ["rationale is required with force"]
+    bob = site.client("bob")
+    forbidden = bob.post(
+        f"/proposals/{pid}/finalize", data={"csrf": csrf_in(bob.get("/").text), "force": "yes", "rationale": "now"}
+    )
+    assert forbidden.status_code == 403
+    assert errors_in(forbidden.text) == [f"bob may not force {pid}: only group owners/admins may"]
+    assert site.events() == before
+    data = {"csrf": csrf_in(page), "force": "yes", "rationale": "The release window closes tonight"}
+    response = owner.post(f"/proposals/{pid}/finalize", data=data)
+    assert response.status_code == 303 and response.headers["location"] == f"/proposals/{pid}?done=force"
+    done = owner.get(response.headers["location"]).text
+    assert "The proposal is finalized by force (fail-closed)." in done
+    assert 'class="badge outcome-rejected">rejected<' in done  # 1 yes of 3 is not settled: it cannot pass
+    assert "Forced - alice\nThe release window closes tonight" in done
+    assert "<dt>Forced</dt>" in done
 
 
 def test_cancel_by_the_creator(site: Site) -> None:
@@ -224,6 +265,7 @@ def escalated(site: Site) -> str:
     )["id"]
     api.cast_vote(pid, "Postgres", comment="Joins")
     site.world.api("carol").cast_vote(pid, "Dynamo", comment="Scale")
+    site.world.api("alice").cast_vote(pid, "abstain")  # everyone voted: a tie
     assert api.finalize_proposal(pid)["status"] == "escalated"
     return pid
 

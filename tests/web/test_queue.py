@@ -44,6 +44,7 @@ def test_escalations_wait_for_a_human_owner(site: Site) -> None:
     )["id"]
     api.cast_vote(pid, "Postgres")
     site.world.api("carol").cast_vote(pid, "Dynamo")
+    site.world.api("alice").cast_vote(pid, "abstain")  # everyone voted: a tie
     assert api.finalize_proposal(pid)["status"] == "escalated"
     alice = section(site.client("alice").get("/").text, "q-esc")
     assert pid in alice and "you can resolve it" in alice
@@ -55,3 +56,18 @@ def test_an_empty_queue_says_so(site: Site) -> None:
     html = site.client("olga").get("/").text
     assert "Nothing waits for your vote." in html
     assert "No escalations in your groups." in html
+
+
+def test_a_settled_vote_is_ready_to_finalize_before_everyone_voted(site: Site) -> None:
+    """SPEC §2.5: 2 yes of 3 under majority cannot be overturned by the last voter."""
+    pid = site.world.api("bob").create_proposal("backend-team", "Settled early")["id"]
+    site.world.api("bob").cast_vote(pid, "yes")
+    site.world.api("carol").cast_vote(pid, "yes")
+    html = site.client("alice").get("/").text
+    assert pid in section(html, "q-vote")  # alice may still vote
+    carol = site.client("carol").get("/").text
+    assert pid in section(carol, "q-fin")
+    open_vote = site.world.api("bob").create_proposal("backend-team", "Still open")["id"]
+    site.world.api("bob").cast_vote(open_vote, "yes")
+    site.world.api("carol").cast_vote(open_vote, "no")
+    assert open_vote in section(site.client("carol").get("/").text, "q-open")  # alice decides it

@@ -106,7 +106,10 @@ class CoreApi(ApiBase):
         domain: str | None = None,
         critical: bool = False,
         preset: str | None = None,
+        min_human_approvals: int | None = None,
+        close_at_deadline: bool = False,
     ) -> dict[str, Any]:
+        """Open a proposal (SPEC §2.1); the group's members now are its eligible voters."""
         spec = ProposalSpec(
             group=group,
             title=title,
@@ -129,6 +132,8 @@ class CoreApi(ApiBase):
             domain=domain,
             critical=critical,
             preset=preset,
+            min_human_approvals=min_human_approvals,
+            close_at_deadline=close_at_deadline,
         )
         return self.services.proposals.create(self.actor, spec)
 
@@ -154,8 +159,13 @@ class CoreApi(ApiBase):
             self.actor, group=group, status=status, limit=limit, awaiting_me=awaiting_me
         )
 
-    def finalize_proposal(self, proposal_id: str, mitigation: str | None = None) -> dict[str, Any]:
-        return self.services.proposals.finalize(self.actor, proposal_id, mitigation=mitigation)
+    def finalize_proposal(
+        self, proposal_id: str, mitigation: str | None = None, force: bool = False, rationale: str | None = None
+    ) -> dict[str, Any]:
+        """Finalize once closable (SPEC §2.5), or `force` it fail-closed as a group owner/admin with a rationale."""
+        return self.services.proposals.finalize(
+            self.actor, proposal_id, mitigation=mitigation, force=force, rationale=rationale
+        )
 
     def cancel_proposal(self, proposal_id: str) -> dict[str, Any]:
         return self.services.proposals.cancel(self.actor, proposal_id)

@@ -32,6 +32,10 @@ class GateApi(ApiBase):
     ) -> list[dict[str, Any]]:
         return self.services.gates.listing(self.actor, status=status, group=group, awaiting_me=awaiting_me, limit=limit)
 
+    def gate_verify(self, request_id: str, payload: Any = None) -> dict[str, Any]:
+        """Whether the gate was closed as approved for exactly `payload` (SPEC §5 rev. 2)."""
+        return self.services.gates.verify(self.actor, request_id, payload)
+
     # -- inbox ---------------------------------------------------------------------------------------------
 
     def send_message(

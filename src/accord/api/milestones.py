@@ -90,6 +90,10 @@ class MilestoneApi(ApiBase):
         }
         return self.services.milestones.add(self.actor, milestone_id, checkpoint, position=position)
 
+    def request_checkpoint_approval(self, milestone_id: str, order: int) -> dict[str, Any]:
+        """A new linked proposal for a consensus checkpoint whose proposal did not pass (SPEC §3 rev. 2)."""
+        return self.services.milestones.request_approval(self.actor, milestone_id, order)
+
     def delete_checkpoint(self, milestone_id: str, order: int) -> dict[str, Any]:
         return self.services.milestones.delete(self.actor, milestone_id, order)
 

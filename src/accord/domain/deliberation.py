@@ -40,8 +40,9 @@ def next_step(proposal: Proposal, result: TallyResult) -> Step:
     for strategy in proposal.on_no_consensus:
         if strategy == "discussion_round" and proposal.round < proposal.max_rounds:
             return Step("revote", reason="no_consensus")
-        if strategy == "expert_override" and result.quorum_met and result.min_votes_met:
-            # Seed 004: never decide without quorum; an expert overrides a split vote, not an absent one.
+        if strategy == "expert_override" and result.quorum_met and result.min_votes_met and result.humans_met:
+            # Seed 004: never decide without quorum; an expert overrides a split vote, not an absent one, and
+            # never stands in for the human approvals a proposal requires (SPEC §2.1).
             expert = find_expert(proposal)
             if expert is not None:
                 ballot = proposal.ballots[expert.name]

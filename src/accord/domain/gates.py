@@ -17,6 +17,7 @@ from typing import Any, Literal
 from accord.domain.errors import ValidationError
 from accord.domain.numbers import as_float
 from accord.domain.proposals import Proposal, Voter
+from accord.domain.tally import humans_text
 
 KIND = "gate"
 GateStatus = Literal["approved", "rejected", "pending", "vetoed", "expired"]
@@ -108,6 +109,8 @@ class GateCount:
     holders_without_yes: tuple[str, ...]
     awaiting: tuple[str, ...]
     reason: str
+    humans_required: int = 0  # the group's irreversible_human_approvals, fixed when requested (SPEC §5)
+    human_yes: int = 0  # yes ballots of human gate voters
 
     def figures(self) -> dict[str, Any]:
         """The JSON shape every face shows (the yes share as a float rounded to 4 places)."""
@@ -123,6 +126,12 @@ class GateCount:
             "vetoed_by": list(self.vetoed_by),
             "veto_holders": list(self.veto_holders),
             "awaiting": list(self.awaiting),
+            "human_approvals": {
+                "required": self.humans_required,
+                "so_far": self.human_yes,
+                "met": self.human_yes >= self.humans_required,
+                "text": humans_text(self.humans_required, self.human_yes),
+            },
         }
 
 
@@ -142,18 +151,23 @@ def count(p: Proposal) -> GateCount:
     vetoed_by = tuple(h for h in holders if ballots.get(h) == "no")
     without_yes = tuple(h for h in holders if ballots.get(h) != "yes") if irreversible else ()
     awaiting = tuple(n for n in names if n not in ballots)
+    required = p.rules.min_human_approvals
+    human_yes = sum(1 for v in voters if v.kind == "human" and ballots.get(v.name) == "yes")
+    humans_short = human_yes < required
     threshold = describe(irreversible)
     counted = f"yes {yes}, no {no}, abstain {abstain} of {len(voters)} gate voters"
     status: GateStatus
     if vetoed_by:
         status, reason = "vetoed", f"vetoed by {', '.join(vetoed_by)}"
-    elif quorum_met and share_met and not without_yes:
+    elif quorum_met and share_met and not without_yes and not humans_short:
         status, reason = "approved", f"approved: {counted}; yes share {_percent(share)} {threshold}"
     else:
         if not quorum_met:
             why = f"{len(ballots)} of {len(voters)} gate voters have voted and more than half must"
         elif not share_met:
             why = f"the yes share {_percent(share)} does not reach {threshold}"
+        elif humans_short:
+            why = f"an irreversible subject {humans_text(required, human_yes)}"
         else:
             why = f"an irreversible subject needs a yes from every veto holder, still missing: {', '.join(without_yes)}"
         status = "rejected" if not awaiting else "pending"
@@ -174,6 +188,8 @@ def count(p: Proposal) -> GateCount:
         holders_without_yes=without_yes,
         awaiting=awaiting,
         reason=reason,
+        humans_required=required,
+        human_yes=human_yes,
     )
 
 

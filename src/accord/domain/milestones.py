@@ -30,6 +30,8 @@ CONSENSUS_FIELDS = (
     "on_no_consensus",
     "max_rounds",
     "preset",
+    "min_human_approvals",
+    "close_at_deadline",
 )
 MILESTONE_STATUSES = ("active", "closed")
 APPROVAL_PREFIX = "Approve checkpoint: "
@@ -294,6 +296,8 @@ _CONSENSUS_TYPES: dict[str, type | tuple[type, ...]] = {
     "on_no_consensus": list,
     "max_rounds": int,
     "preset": str,
+    "min_human_approvals": int,
+    "close_at_deadline": bool,
 }
 
 

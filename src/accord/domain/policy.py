@@ -7,9 +7,9 @@ from typing import Any
 
 from accord.domain.errors import ValidationError
 from accord.domain.gates import DEFAULT_PATTERN
+from accord.domain.proposals import MAX_HUMAN_APPROVALS
 
 MAX_PERIOD_SECONDS = 31 * 24 * 3600  # SPEC §13: timeouts and TTLs are 1 s … 31 days
-MAX_HUMAN_APPROVALS = 1000
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ VERDICT_OPTIONS = ("accept", "reject")
 MAX_TITLE, MAX_DESCRIPTION, MAX_COMMENT = 200, 10_000, 4_096
 MAX_EVIDENCE, MAX_EVIDENCE_ITEM = 20, 2_048
 MIN_OPTIONS, MAX_OPTIONS = 2, 64
+MAX_HUMAN_APPROVALS = 1000
 
 Status = Literal["open", "escalated", "finalized", "cancelled"]
 Choice = str | tuple[str, ...]
@@ -63,6 +64,7 @@ class Rules:
     weighted: bool = False
     weighted_denominator: str = "weights"
     allow_abstain: bool = True
+    min_human_approvals: int = 0  # counted yes ballots that must come from humans (yes/no and gates, SPEC §2.1)
 
     @property
     def binary(self) -> bool:
@@ -107,6 +109,8 @@ class ProposalSpec:
     domain: str | None = None
     critical: bool = False
     preset: str | None = None
+    min_human_approvals: int | None = None
+    close_at_deadline: bool = False
 
 
 def build_rules(spec: ProposalSpec) -> Rules:
@@ -156,6 +160,7 @@ def build_rules(spec: ProposalSpec) -> Rules:
     allow_abstain = bool(pick("allow_abstain", True))
     if threshold_type == "unanimous":
         allow_abstain = False  # no abstentions on critical decisions
+    humans = check_human_approvals(spec.min_human_approvals, voting_type)
     return Rules(
         voting_type=voting_type,
         options=options,
@@ -166,7 +171,51 @@ def build_rules(spec: ProposalSpec) -> Rules:
         weighted=bool(pick("weighted", False)),
         weighted_denominator=denominator,
         allow_abstain=allow_abstain,
+        min_human_approvals=humans,
     )
+
+
+def check_human_approvals(value: object, voting_type: str) -> int:
+    """`min_human_approvals`: a whole number 0-1000, above 0 only on yes_no proposals (and gates)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_HUMAN_APPROVALS:
+        raise ValidationError(
+            f"min_human_approvals must be a whole number from 0 to {MAX_HUMAN_APPROVALS}, got {value!r}",
+            field="min_human_approvals",
+        )
+    if value and voting_type != "yes_no":
+        raise ValidationError("min_human_approvals applies to yes_no proposals and gates", field="min_human_approvals")
+    return value
+
+
+def check_approvers(group: str, voters: list[Voter], creator: str, required_humans: int) -> None:
+    """Refuse a proposal whose snapshot can never give `required_humans` human approvals (SPEC §2.1).
+
+    `voters` is the snapshot (the creator already left out under `prevent_self_vote`); advisory voters never
+    count. ValidationError "<g> has <k> eligible human voter(s) besides <creator>; <n> human approvals are
+    required" (field min_human_approvals)."""
+    if required_humans <= 0:
+        return
+    humans = [v for v in voters if v.kind == "human" and not v.advisory]
+    if len(humans) >= required_humans:
+        return
+    where = "including" if any(v.name == creator for v in humans) else "besides"
+    raise ValidationError(
+        f"{group} has {len(humans)} eligible human voter(s) {where} {creator}; "
+        f"{required_humans} human approvals are required",
+        field="min_human_approvals",
+        group=group,
+        humans=len(humans),
+        required=required_humans,
+    )
+
+
+def check_close_at_deadline(close_at_deadline: bool, deadline: datetime | None) -> bool:
+    """`close_at_deadline` needs a deadline to close at (SPEC §2.1)."""
+    if close_at_deadline and deadline is None:
+        raise ValidationError("close_at_deadline needs deadline or deadline_hours", field="close_at_deadline")
+    return bool(close_at_deadline)
 
 
 def _check_options(raw: list[str] | None) -> tuple[str, ...]:
@@ -327,6 +376,7 @@ class Proposal:
     max_rounds: int = 2
     domain: str | None = None
     critical: bool = False
+    close_at_deadline: bool = False
     kind: str = "proposal"
     status: Status = "open"
     round: int = 1
@@ -338,6 +388,8 @@ class Proposal:
     finalized_at: datetime | None = None
     finalized_by: str | None = None
     payload: Any = None
+    payload_digest: str | None = None  # gates: SHA-256 of the payload's RFC 8785 form, stored at request time
+    voting_seconds: float | None = None  # the first voting period (deadline - opening), for late re-votes
 
     @property
     def is_open(self) -> bool:
@@ -399,26 +451,27 @@ class Proposal:
         self.ballots[voter] = ballot
         return ballot, replaced
 
+    @property
+    def missing_voters(self) -> list[str]:
+        """Eligible non-advisory voters without a current ballot (advisory ballots never count, SPEC §2.1)."""
+        return [v.name for v in self.voters.values() if not v.advisory and v.name not in self.ballots]
+
     def everyone_voted(self) -> bool:
-        return all(v.name in self.ballots for v in self.voters.values() if not v.advisory)
+        return not self.missing_voters
 
-    def may_finalize(self, member: str, *, manages: bool, now: datetime) -> None:
-        """Refuse unless `member` may finalize now (SPEC §2.5)."""
-        self.ensure_open()
-        if manages or member == self.created_by:
-            return
-        if member in self.voters and (self.everyone_voted() or self.past_deadline(now)):
-            return
-        raise ForbiddenError(
-            f"{member} may not finalize {self.id} yet: the creator and group owners/admins may finalize "
-            "at any "
-            "time, other eligible voters once everyone has voted or the deadline has passed",
-            proposal_id=self.id,
-        )
-
-    def may_cancel(self, member: str, *, manages: bool) -> None:
+    def may_cancel(self, member: str, *, manages: bool, is_human: bool = False, is_admin: bool = False) -> None:
+        """Refuse unless `member` may cancel now (SPEC §2.5): an open proposal by its creator or a group
+        owner/admin; an escalated one only by a human owner/admin or a store administrator."""
         if self.status not in ("open", "escalated"):
             self.ensure_open()
+        if self.status == "escalated":
+            if not (is_admin or (is_human and manages)):
+                raise ForbiddenError(
+                    f"{member} may not cancel {self.id}: an escalated proposal is cancelled only by a human "
+                    "owner/admin",
+                    proposal_id=self.id,
+                )
+            return
         if not (manages or member == self.created_by):
             raise ForbiddenError(
                 f"{member} may not cancel {self.id}: only its creator or a group owner/admin may",
@@ -443,9 +496,16 @@ class Proposal:
         self.outcome = outcome
         self.resolution = {"method": "escalated", "reason": reason}
 
-    def start_round(self) -> list[Ballot]:
-        """Archive the current ballots and open the next round for a re-vote; returns the archived ballots."""
+    def start_round(self, *, at: datetime) -> list[Ballot]:
+        """Archive the current ballots and open the next round for a re-vote; returns the archived ballots.
+
+        A re-vote opened at or after the deadline gets the first voting period again, from `at` (SPEC §2.5)."""
         archived = list(self.ballots.values())
         self.ballots = {}
         self.round += 1
+        if self.deadline is not None and at >= self.deadline:
+            period = self.voting_seconds
+            if period is None:  # opened before the period was stored: the deadline was set from the opening
+                period = (self.deadline - self.created_at).total_seconds()
+            self.deadline = at + timedelta(seconds=period)
         return archived

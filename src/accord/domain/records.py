@@ -183,6 +183,12 @@ def _method_text(p: Proposal, resolution: dict[str, Any]) -> str:
         if "confirmed" in resolution:
             text += "\n(confirms the unanimous vote)" if resolution["confirmed"] else "\n(overturns the unanimous vote)"
         return text
+    if method == "forced":
+        text = f"Forced - {resolution.get('by')}\n{resolution.get('rationale')}"
+        if resolution.get("settled"):
+            return text + f"\n(the outcome was settled as {resolution.get('settled_outcome')})"
+        missing = len(resolution.get("missing") or [])
+        return text + f"\n(not settled with {missing} voter(s) missing: fail-closed, it could not pass)"
     if method == "escalated":
         return f"Escalated to humans ({resolution.get('reason')}): waiting for a human owner/admin's resolve_proposal"
     if method == "pending":

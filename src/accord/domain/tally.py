@@ -81,6 +81,13 @@ class TallyResult:
     rounds: list[dict[str, Any]] = field(default_factory=list)
     unanimous_count: int = 0
     verdict: dict[str, Any] | None = None  # the verdict table's figures (voting_type verdict, SPEC §4.1)
+    humans_required: int = 0  # min_human_approvals (SPEC §2.1)
+    human_approvals: int = 0  # counted yes ballots of human voters
+    rules_needing: tuple[str, ...] = ()  # why the outcome is no_quorum, in words
+
+    @property
+    def humans_met(self) -> bool:
+        return self.human_approvals >= self.humans_required
 
     def as_dict(self, rules: Rules) -> dict[str, Any]:
         """The JSON shape every face returns (shares as floats rounded to 4 places)."""
@@ -109,7 +116,21 @@ class TallyResult:
         if self.verdict is not None:
             data["threshold"] = "verdict table (SPEC §4.1)"
             data["verdict"] = self.verdict
+        if self.humans_required:
+            data["human_approvals"] = {
+                "required": self.humans_required,
+                "so_far": self.human_approvals,
+                "met": self.humans_met,
+                "text": humans_text(self.humans_required, self.human_approvals),
+            }
+        if self.outcome == "no_quorum" and self.rules_needing:
+            data["reason"] = "; ".join(self.rules_needing)
         return data
+
+
+def humans_text(required: int, so_far: int) -> str:
+    """'needs 1 human approval: 0 so far' (SPEC §2.3)."""
+    return f"needs {required} human approval{'s' if required != 1 else ''}: {so_far} so far"
 
 
 def tally(proposal: Proposal) -> TallyResult:
@@ -146,7 +167,10 @@ def tally(proposal: Proposal) -> TallyResult:
         share_ok = meets(leader_share, op, bound) and sum(support.values()) > 0
     else:
         share_ok = leader is not None and meets(leader_share, op, bound)
-    threshold_met = share_ok and quorum_met and min_votes_met
+    humans_required = rules.min_human_approvals if rules.voting_type == "yes_no" else 0
+    human_yes = sum(1 for b in counted if voters[b.voter].kind == "human" and b.choice == "yes")
+    humans_met = human_yes >= humans_required
+    threshold_met = share_ok and quorum_met and min_votes_met and humans_met
 
     vetoed_by: tuple[str, ...] = ()
     if rules.voting_type == "yes_no":
@@ -158,7 +182,7 @@ def tally(proposal: Proposal) -> TallyResult:
         result = leader
     if vetoed_by:
         outcome = "vetoed"
-    elif not (quorum_met and min_votes_met):
+    elif not (quorum_met and min_votes_met and humans_met):
         outcome = "no_quorum"
     elif threshold_met:
         outcome = "passed"
@@ -183,7 +207,30 @@ def tally(proposal: Proposal) -> TallyResult:
         vetoed_by=vetoed_by,
         rounds=rounds,
         unanimous_count=unanimous,
+        humans_required=humans_required,
+        human_approvals=human_yes,
+        rules_needing=(
+            *_needing(rules, participation, needed, quorum_met, len(present), min_votes_met),
+            *((humans_text(humans_required, human_yes),) if not humans_met else ()),
+        ),
     )
+
+
+def _needing(
+    rules: Rules,
+    participation: Fraction,
+    needed: Fraction | None,
+    quorum_met: bool,
+    ballots: int,
+    min_votes_met: bool,
+) -> tuple[str, ...]:
+    reasons = []
+    if not quorum_met and needed is not None:
+        have, need = as_float(participation * 100), as_float(needed * 100)
+        reasons.append(f"participation {have:g}% is below the {need:g}% needed")
+    if not min_votes_met:
+        reasons.append(f"{ballots} ballots, fewer than the {rules.min_votes} needed")
+    return tuple(reasons)
 
 
 def _first(b: Ballot) -> str:

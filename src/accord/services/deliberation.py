@@ -96,6 +96,7 @@ class DeliberationService(CompletionGates):
 
     def decision_record(self, actor: Member, proposal_id: str) -> dict[str, Any]:
         """The decision record (JSON, with its Markdown under `markdown`) in seed 004's layout."""
+        self.proposals.get(actor, proposal_id)  # a close_at_deadline proposal past its deadline finalizes first
         with self.ctx.uow(write=False) as uow:
             p = self.proposals.load(uow, actor, proposal_id)
             history = uow.proposals.history(proposal_id)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from accord.canonical import payload_digest
 from accord.domain import gates as rules
 from accord.domain.errors import DeadlineError, ForbiddenError, NotFoundError, ValidationError
 from accord.domain.inbox import check_payload
@@ -25,8 +27,9 @@ LIST_STATUSES = ("open", "closed")
 GATE_ID = re.compile(r"^prop_[a-z0-9]{12}$")
 
 
-def gate_view(p: Proposal, now: datetime) -> dict[str, Any]:
-    """A gate as every face shows it: status (approved, rejected, pending, vetoed, expired), why, and the count."""
+def gate_view(p: Proposal, now: datetime, viewer: str | None = None) -> dict[str, Any]:
+    """A gate as every face shows it: status (approved, rejected, pending, vetoed, expired), why, the count, the
+    payload's digest, and `actionable`: true only for its requester (`viewer`) once it is closed as approved."""
     st = rules.state(p, now)
     closed_at = p.finalized_at or (p.deadline if st.closed else None)
     closed_by = p.finalized_by or (SYSTEM if st.closed else None)
@@ -38,10 +41,12 @@ def gate_view(p: Proposal, now: datetime) -> dict[str, Any]:
         "group": p.group,
         "subject": p.subject,
         "payload": p.payload,
+        "payload_digest": p.payload_digest,
         "requester": p.created_by,
         "status": st.status,
         "reason": st.reason,
         "closed": st.closed,
+        "actionable": st.closed and st.status == "approved" and viewer == p.created_by,
         **st.count.figures(),
         "votes": [
             {
@@ -62,6 +67,29 @@ def gate_view(p: Proposal, now: datetime) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class NoneOpen:
+    """A subject with no open request: only the latest one is named (SPEC §5 rev. 2)."""
+
+    subject: str
+    latest: Proposal
+
+    def view(self, now: datetime, viewer: str) -> dict[str, Any]:
+        """{"status": "none_open", "reason": ..., "latest": {...}}; never actionable, by anyone."""
+        latest = {**gate_view(self.latest, now, viewer), "actionable": False}
+        return {
+            "status": "none_open",
+            "subject": self.subject,
+            "group": latest["group"],
+            "request_id": None,
+            "reason": f"no open request for subject '{self.subject}'; the latest, {latest['id']}, closed at "
+            f"{latest['closed_at']} as {latest['status']}: request again to act again",
+            "closed": True,
+            "actionable": False,
+            "latest": latest,
+        }
+
+
 class GateService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -78,8 +106,9 @@ class GateService:
             raise NotFoundError(f"gate request {request_id} not found", request_id=request_id)
         return p
 
-    def _find(self, uow: UnitOfWork, actor: Member, ref: str, group: str | None) -> Proposal:
-        """A gate by id, or by subject: the subject's open request, else its latest one."""
+    def _find(self, uow: UnitOfWork, actor: Member, ref: str, group: str | None) -> Proposal | NoneOpen:
+        """A gate by request id, or by subject: only the subject's open request counts (SPEC §5 rev. 2). With none
+        open, the latest request is named (NoneOpen); a subject never requested is NotFoundError."""
         if GATE_ID.match(ref.strip()):
             return self._load(uow, actor, ref.strip())
         subject = rules.check_subject(ref)
@@ -89,24 +118,31 @@ class GateService:
         else:
             visible = visible_groups(uow, actor)
             groups = visible if visible is not None else [g["name"] for g in uow.groups.all(None)]
-        hits: list[str] = []
+        now = self.ctx.now()
+        opened: list[str] = []
+        latest: list[str] = []
         for name in groups:
             holder = uow.proposals.open_for_subject(name, subject)
-            if holder is not None and self._kind(uow, holder) != rules.KIND:
-                holder = None
-            found = holder or uow.proposals.latest_for_subject(name, subject, kind=rules.KIND)
+            held = uow.proposals.get(holder) if holder is not None else None
+            if held is not None and held.kind == rules.KIND and not rules.timed_out(held, now):
+                opened.append(holder or "")
+                continue
+            found = uow.proposals.latest_for_subject(name, subject, kind=rules.KIND)
             if found is not None:
-                hits.append(found)
+                latest.append(found)
+        hits = opened or latest
         if not hits:
             where = f"group {group}" if group else "your groups"
             raise NotFoundError(f"no gate request for subject {subject!r} in {where}", subject=subject)
         if len(hits) > 1:
             owners = sorted(uow.proposals.group_of(h) or "" for h in hits)
+            what = "open gate requests" if opened else "gate requests"
             raise ValidationError(
-                f"subject {subject!r} has gate requests in several groups ({', '.join(owners)}): give the group",
+                f"subject {subject!r} has {what} in several groups ({', '.join(owners)}): give the group",
                 field="group",
             )
-        return self._load(uow, actor, hits[0])
+        p = self._load(uow, actor, hits[0])
+        return p if opened else NoneOpen(subject, p)
 
     @staticmethod
     def _kind(uow: UnitOfWork, proposal_id: str) -> str | None:
@@ -132,10 +168,13 @@ class GateService:
         group: str | None = None,
         timeout_seconds: float | None = None,
     ) -> dict[str, Any]:
-        """Open a gate on `subject`; every eligible voter receives a REQUEST. Refused while the subject has an
-        open request (ConflictError naming it)."""
+        """Open a gate on `subject`; every eligible voter receives a REQUEST. The payload's digest (SHA-256 of its
+        RFC 8785 form) is stored with it. Refused while the subject has an open request (ConflictError naming it),
+        for a payload with no canonical form, and when the group has no one else to approve it or, for an
+        irreversible subject, fewer human gate voters than its policy's `irreversible_human_approvals`."""
         subject = rules.check_subject(subject)
         payload = check_payload(payload)
+        digest = payload_digest(payload)
         timeout = None if timeout_seconds is None else rules.check_timeout(timeout_seconds)
         now = self.ctx.now()
         with self.ctx.uow() as uow:
@@ -145,6 +184,7 @@ class GateService:
             if timeout is None:
                 timeout = float(policy.get("default_timeout_seconds") or 3600)
             irreversible = rules.is_irreversible(subject, policy.get("irreversible_pattern") or rules.DEFAULT_PATTERN)
+            humans = int(policy.get("irreversible_human_approvals") or 0) if irreversible else 0
             voters = [m for m in uow.groups.memberships(group) if not m.settings.advisory and m.member != actor.name]
             if not voters:
                 raise ValidationError(
@@ -162,10 +202,13 @@ class GateService:
                 subject=subject,
                 prevent_self_vote=True,
                 allow_abstain=True,
+                min_human_approvals=humans,
             )
-            p = self.proposals.open_in(uow, actor, spec, kind=rules.KIND, payload=payload, now=now)
+            p = self.proposals.open_in(
+                uow, actor, spec, kind=rules.KIND, payload=payload, now=now, payload_digest=digest
+            )
             uow.commit()
-        return gate_view(p, now)
+        return gate_view(p, now, actor.name)
 
     def _release_if_expired(self, uow: UnitOfWork, group: str, subject: str, now: datetime) -> None:
         """A timed-out gate still holding the subject closes now (it closed itself at its timeout)."""
@@ -261,7 +304,7 @@ class GateService:
             "vote": choice,
             "comment": ballot.comment,
             "replaced": replaced is not None,
-            "gate": gate_view(p, now),
+            "gate": gate_view(p, now, actor.name),
         }
 
     def _announce_veto(self, uow: UnitOfWork, p: Proposal, holder: str, comment: str | None, now: datetime) -> None:
@@ -298,7 +341,7 @@ class GateService:
                     status, reason = rules.on_close(p, rules.count(p), actor.name)
                     self._freeze(uow, p, status, reason, by=actor.name, at=now, method="close", now=now)
                 uow.commit()
-        return gate_view(p, now)
+        return gate_view(p, now, actor.name)
 
     def expire_due(self) -> list[str]:
         """Close every timed-out gate still holding its subject (a sweeper's job; reads never need it)."""
@@ -315,6 +358,40 @@ class GateService:
                         closed.append(p.id)
             uow.commit()
         return closed
+
+    def verify(self, actor: Member, request_id: str, payload: Any = None) -> dict[str, Any]:
+        """Whether gate `request_id` was closed as approved for exactly `payload` (SPEC §5 rev. 2): its digest,
+        SHA-256 of the RFC 8785 form, must equal the one stored when the gate was requested.
+
+        Returns {"request_id", "verified", "status", "closed", "payload_digest", "given_digest", "reason"}, the
+        reason being "gate <id> is not approved: <status>" or "gate <id> was approved for payload <d1>, not <d2>"
+        when `verified` is false. ValidationError for a payload with no canonical form; NotFoundError for a gate
+        the caller cannot see."""
+        payload = check_payload(payload)
+        given = payload_digest(payload)
+        now = self.ctx.now()
+        with self.ctx.uow(write=False) as uow:
+            p = self._load(uow, actor, request_id.strip())
+        view = gate_view(p, now, actor.name)
+        verified = False
+        if not (view["closed"] and view["status"] == "approved"):
+            state = view["status"] if view["closed"] else f"{view['status']} (still open)"
+            reason = f"gate {p.id} is not approved: {state}"
+        elif p.payload_digest != given:
+            reason = f"gate {p.id} was approved for payload {p.payload_digest}, not {given}"
+        else:
+            verified, reason = True, f"gate {p.id} was approved for this payload ({given})"
+        return {
+            "request_id": p.id,
+            "subject": p.subject,
+            "group": p.group,
+            "verified": verified,
+            "status": view["status"],
+            "closed": view["closed"],
+            "payload_digest": p.payload_digest,
+            "given_digest": given,
+            "reason": reason,
+        }
 
     # -- reading and waiting -------------------------------------------------------------------------------
 
@@ -362,16 +439,20 @@ class GateService:
         return listed
 
     def tally(self, actor: Member, subject: str, group: str | None = None) -> dict[str, Any]:
-        """The gate for `subject` (its open request, else its latest) or for a request id, counted now."""
+        """The gate for a request id, or for `subject`'s open request, counted now; with no open request for the
+        subject, {"status": "none_open", "latest": {...}} (SPEC §5 rev. 2)."""
+        now = self.ctx.now()
         with self.ctx.uow(write=False) as uow:
-            p = self._find(uow, actor, subject, group)
-        return gate_view(p, self.ctx.now())
+            found = self._find(uow, actor, subject, group)
+        if isinstance(found, NoneOpen):
+            return found.view(now, actor.name)
+        return gate_view(found, now, actor.name)
 
     def _read(self, actor: Member, request_id: str) -> dict[str, Any]:
         """The gate now; when it stands approved and the caller is its requester, close it (freeze the approval)."""
         with self.ctx.uow(write=False) as uow:
             p = self._load(uow, actor, request_id)
-        view = gate_view(p, self.ctx.now())
+        view = gate_view(p, self.ctx.now(), actor.name)
         if view["status"] == "approved" and not view["closed"] and actor.name == p.created_by:
             return self.close(actor, request_id)
         return view
@@ -383,16 +464,23 @@ class GateService:
         until = datetime.fromisoformat(view["timeout_at"]) - self.ctx.now()
         return max(0.0, min(remaining, until.total_seconds() + 0.001))
 
-    def _resolve(self, actor: Member, subject: str, group: str | None) -> str:
+    def _resolve(self, actor: Member, subject: str, group: str | None) -> str | dict[str, Any]:
+        """The request id to wait on, or the none-open answer when `subject` has no open request."""
         with self.ctx.uow(write=False) as uow:
-            return self._find(uow, actor, subject, group).id
+            found = self._find(uow, actor, subject, group)
+        if isinstance(found, NoneOpen):
+            return {**found.view(self.ctx.now(), actor.name), "timed_out": False}
+        return found.id
 
     def wait(self, actor: Member, subject: str, timeout: float = 300, group: str | None = None) -> dict[str, Any]:
         """Block until the gate is approved (closing it for its requester), vetoed, rejected or expired, or
-        `timeout` seconds pass (`timed_out: true`, still pending). Wakes on the deciding event."""
+        `timeout` seconds pass (`timed_out: true`, still pending). Wakes on the deciding event. By subject, only
+        an open request is waited on: with none open it answers `none_open` at once (SPEC §5 rev. 2)."""
         timeout = _check_wait(timeout)
         end = time.monotonic() + timeout
         request_id = self._resolve(actor, subject, group)
+        if isinstance(request_id, dict):
+            return request_id
         with self.ctx.hub.subscribe([request_id]) as sub:
             while True:
                 view = self._read(actor, request_id)
@@ -408,6 +496,8 @@ class GateService:
         timeout = _check_wait(timeout)
         end = time.monotonic() + timeout
         request_id = await asyncio.to_thread(self._resolve, actor, subject, group)
+        if isinstance(request_id, dict):
+            return request_id
         with self.ctx.hub.subscribe([request_id]) as sub:
             while True:
                 view = await asyncio.to_thread(self._read, actor, request_id)

@@ -17,7 +17,7 @@ from accord.domain.milestones import (
     approval_title,
     check_order,
 )
-from accord.domain.proposals import ProposalSpec
+from accord.domain.proposals import MAX_HUMAN_APPROVALS, Proposal, ProposalSpec, Voter, check_approvers
 from accord.services.access import require_group, visible_groups
 from accord.services.completion_gates import open_checkpoint_gate
 from accord.services.context import Context, record
@@ -49,28 +49,7 @@ class MilestoneBase:
         consensus = None
         if spec.consensus is not None:
             consensus = {"group": m.group, "threshold_type": "majority", **spec.consensus}
-            rule = dict(consensus)
-            try:
-                proposal = self.proposals.open_in(
-                    uow,
-                    actor,
-                    ProposalSpec(
-                        group=rule.pop("group"),
-                        title=approval_title(spec.title),
-                        description=f"Approve completing checkpoint {order} ({spec.title!r}) of milestone "
-                        f"{m.title!r} ({m.id}). It can be completed only once this proposal passes.",
-                        voting_type="yes_no",
-                        threshold_type=rule.pop("threshold_type"),
-                        prevent_self_vote=True,
-                        **rule,
-                    ),
-                    kind="proposal",
-                    payload={"milestone_id": m.id, "checkpoint_id": checkpoint_id},
-                    now=now,
-                )
-            except (ValidationError, NotFoundError) as exc:
-                raise type(exc)(f"checkpoint {order} requires_consensus: {exc.message}", **exc.details) from None
-            proposal_id = proposal.id
+            proposal_id = self.open_approval(uow, actor, m, consensus, spec.title, order, checkpoint_id, now=now).id
         if spec.completion_gate is not None:  # SPEC §3/§6: completing it needs the gate's signals
             where, ref = f"checkpoint {order}", f"checkpoint:{checkpoint_id}"
             open_checkpoint_gate(uow, actor, m.group, spec.title, spec.completion_gate, ref=ref, now=now, where=where)
@@ -89,6 +68,50 @@ class MilestoneBase:
             git_pr_url=spec.git.get("git_pr_url"),
             git_commit_url=spec.git.get("git_commit_url"),
         )
+
+    def open_approval(
+        self,
+        uow: UnitOfWork,
+        creator: Member,
+        m: Milestone,
+        consensus: dict[str, Any],
+        title: str,
+        order: int,
+        checkpoint_id: str,
+        *,
+        now: datetime,
+    ) -> Proposal:
+        """Open a consensus checkpoint's yes/no proposal in the name of the checkpoint's creator (who does not
+        vote on it). Refused when it could never pass (SPEC §3 rev. 2): no non-advisory voter besides the creator,
+        or fewer humans than its `min_human_approvals`."""
+        rule = dict(consensus)
+        group = rule.pop("group")
+        where = f"checkpoint {order} requires_consensus"
+        try:
+            require_group(uow, creator, group)
+        except NotFoundError as exc:
+            raise NotFoundError(f"{where}: {exc.message}", **exc.details) from None
+        check_checkpoint_approvers(uow, creator.name, group, order, rule.get("min_human_approvals"))
+        try:
+            return self.proposals.open_in(
+                uow,
+                creator,
+                ProposalSpec(
+                    group=group,
+                    title=approval_title(title),
+                    description=f"Approve completing checkpoint {order} ({title!r}) of milestone "
+                    f"{m.title!r} ({m.id}). It can be completed only once this proposal passes.",
+                    voting_type="yes_no",
+                    threshold_type=rule.pop("threshold_type"),
+                    prevent_self_vote=True,
+                    **rule,
+                ),
+                kind="proposal",
+                payload={"milestone_id": m.id, "checkpoint_id": checkpoint_id},
+                now=now,
+            )
+        except (ValidationError, NotFoundError) as exc:
+            raise type(exc)(f"{where}: {exc.message}", **exc.details) from None
 
     # -- shared steps --------------------------------------------------------------------------------------
 
@@ -206,6 +229,27 @@ def _visible(uow: UnitOfWork, actor: Member, m: Milestone) -> bool:
     except NotFoundError:
         return False
     return True
+
+
+def check_checkpoint_approvers(
+    uow: UnitOfWork, creator: str, group: str, order: int, min_human_approvals: object
+) -> None:
+    """Refuse a consensus checkpoint nobody could approve (SPEC §3 rev. 2): the creator never votes on its own
+    step, and advisory members are never counted."""
+    memberships = uow.groups.memberships(group)
+    voters = [
+        Voter(name=x.member, kind=x.kind, advisory=x.settings.advisory) for x in memberships if x.member != creator
+    ]
+    if not any(not v.advisory for v in voters):
+        raise ValidationError(
+            f"group {group} has no one but {creator} who could approve checkpoint {order} "
+            "(advisory members are not counted)",
+            field="requires_consensus",
+            group=group,
+        )
+    if isinstance(min_human_approvals, int) and not isinstance(min_human_approvals, bool):
+        if 0 < min_human_approvals <= MAX_HUMAN_APPROVALS:  # out of range: build_rules says so
+            check_approvers(group, voters, creator, min_human_approvals)
 
 
 def note(uow: UnitOfWork, type: str, m: Milestone, actor: Member, now: datetime, **data: Any) -> None:

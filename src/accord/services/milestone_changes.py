@@ -178,7 +178,12 @@ class MilestoneChanges(MilestoneBase):
             if cp.proposal_id is not None:
                 p = uow.proposals.get(cp.proposal_id, for_update=True)
                 if p is not None and p.status in ("open", "escalated"):
-                    p.may_cancel(actor.name, manages=manages(actor, uow.groups.membership(p.group, actor.name)))
+                    p.may_cancel(
+                        actor.name,
+                        manages=manages(actor, uow.groups.membership(p.group, actor.name)),
+                        is_human=actor.kind == "human",
+                        is_admin=actor.is_admin,
+                    )
                     self.proposals.cancel_in(uow, p, by=actor.name, now=now)
                     cancelled = p.id
             r.delete_checkpoint(cp.id)

@@ -51,6 +51,7 @@ def checkpoint_view(cp: Checkpoint, deps: Sequence[Node], proposal: tuple[str, s
         else {
             "proposal_id": cp.proposal_id,
             "group": (cp.consensus or {}).get("group"),
+            "min_human_approvals": (cp.consensus or {}).get("min_human_approvals") or 0,
             "proposal_status": proposal[0] if proposal else None,
             "outcome": proposal[1] if proposal else None,
             "state": consensus,

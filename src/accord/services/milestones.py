@@ -27,6 +27,7 @@ from accord.domain.milestones import (
 from accord.services.access import require_group, visible_groups
 from accord.services.completion_gates import require_gate_closed
 from accord.services.ids import new_id
+from accord.services.milestone_approvals import MilestoneApprovals
 from accord.services.milestone_base import note, repo
 from accord.services.milestone_changes import MilestoneChanges
 from accord.services.milestone_views import checkpoint_view, label, sort_deps, summary_view
@@ -34,7 +35,7 @@ from accord.services.milestone_views import checkpoint_view, label, sort_deps, s
 ANALYZE_AFTER = 500  # checkpoints created at once
 
 
-class MilestoneService(MilestoneChanges):
+class MilestoneService(MilestoneApprovals, MilestoneChanges):
     """Create, read, change and complete milestones; `services.milestones`."""
 
     # -- reading -------------------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ class MilestoneService(MilestoneChanges):
                 p = uow.proposals.get(cp.proposal_id)
                 status, outcome = (p.status, (p.outcome or {}).get("outcome")) if p else ("cancelled", None)
                 proposal = (status, outcome)
-                self._check_approval(cp.proposal_id, status, outcome)
+                self._check_approval(m, cp, status, outcome)
             if cp.completion_gate is not None:
                 require_gate_closed(uow, f"checkpoint:{cp.id}", now)
             cp.complete(by=actor.name, at=now)
@@ -191,7 +192,8 @@ class MilestoneService(MilestoneChanges):
         return result
 
     @staticmethod
-    def _check_approval(proposal_id: str, status: str, outcome: str | None) -> None:
+    def _check_approval(m: Milestone, cp: Checkpoint, status: str, outcome: str | None) -> None:
+        proposal_id = cp.proposal_id
         state = consensus_state(status, outcome)
         if state == "pending":
             raise ConflictError(
@@ -200,9 +202,10 @@ class MilestoneService(MilestoneChanges):
                 proposal_id=proposal_id,
             )
         if state == "failed":
-            verb = "was cancelled" if status == "cancelled" else "was rejected"
+            ended = "cancelled" if status == "cancelled" else (outcome or "rejected")
             raise ConflictError(
-                f"consensus proposal {proposal_id} {verb}" + (f" (outcome {outcome})" if outcome else ""),
+                f"consensus proposal {proposal_id} was {ended}: ask again with accord milestone request-approval "
+                f"{m.id} {cp.order}",
                 proposal_id=proposal_id,
                 outcome=outcome,
             )

@@ -7,24 +7,27 @@ import time
 from datetime import datetime
 from typing import Any
 
-from accord.domain import deliberation
-from accord.domain.errors import ConflictError, NotFoundError, ValidationError
+from accord.domain.closing import closability
+from accord.domain.errors import NotFoundError, ValidationError
 from accord.domain.members import Member
 from accord.domain.proposals import (
     Proposal,
     ProposalSpec,
     Voter,
     build_rules,
+    check_approvers,
+    check_close_at_deadline,
     check_strategies,
     check_text,
     resolve_deadline,
 )
-from accord.domain.tally import TallyResult, tally
 from accord.services.access import manages, require_group, visible_groups
 from accord.services.context import Context, record
+from accord.services.finalizing import Finalizing, due, refuse_gate
 from accord.services.identity import member_for_token, require_token
 from accord.services.ids import new_id
 from accord.services.notices import send_system
+from accord.services.proposal_views import iso, proposal_view
 from accord.storage.uow import UnitOfWork
 
 MAX_WAIT_SECONDS = 3600
@@ -32,77 +35,7 @@ STATUSES = ("open", "escalated", "finalized", "cancelled")
 MAX_LIMIT = 500
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def proposal_view(p: Proposal, now: datetime, *, history: list[Any] | None = None) -> dict[str, Any]:
-    """The full picture of a proposal: its rules, voters, current ballots and (provisional) result."""
-    r = p.rules
-    view: dict[str, Any] = {
-        "id": p.id,
-        "kind": p.kind,
-        "group": p.group,
-        "title": p.title,
-        "description": p.description,
-        "voting_type": r.voting_type,
-        "options": list(r.options),
-        "threshold_type": r.threshold_type,
-        "threshold": None if r.threshold is None else float(r.threshold),
-        "quorum": None if r.quorum is None else float(r.quorum),
-        "min_votes": r.min_votes,
-        "weighted": r.weighted,
-        "weighted_denominator": r.weighted_denominator,
-        "allow_abstain": r.allow_abstain,
-        "prevent_self_vote": p.prevent_self_vote,
-        "on_no_consensus": list(p.on_no_consensus),
-        "max_rounds": p.max_rounds,
-        "domain": p.domain,
-        "critical": p.critical,
-        "subject": p.subject,
-        "deadline": iso(p.deadline),
-        "voting_closed": p.past_deadline(now) or not p.is_open,
-        "status": p.status,
-        "round": p.round,
-        "created_by": p.created_by,
-        "created_at": iso(p.created_at),
-        "finalized_at": iso(p.finalized_at),
-        "finalized_by": p.finalized_by,
-        "eligible_voters": [
-            {
-                "member": v.name,
-                "kind": v.kind,
-                "weight": float(v.weight),
-                "advisory": v.advisory,
-                "veto": v.veto,
-            }
-            for v in p.voters.values()
-        ],
-        "votes": [
-            {
-                "voter": b.voter,
-                "vote": b.shown(),
-                "comment": b.comment,
-                "confidence": float(b.confidence),
-                "evidence": list(b.evidence),
-                "cast_at": iso(b.cast_at),
-                "advisory": p.voters[b.voter].advisory if b.voter in p.voters else False,
-                "round": b.round,
-            }
-            for b in p.ballots.values()
-        ],
-        "resolution": p.resolution,
-        "mitigation": p.mitigation,
-    }
-    if p.outcome is not None and p.status != "open":
-        view.update(p.outcome)
-        view["provisional"] = False
-    else:
-        view.update(tally(p).as_dict(r))
-        view["provisional"] = True
-    if history is not None:
-        view["history"] = history
-    return view
+__all__ = ["ProposalService", "iso", "proposal_view", "refuse_gate"]
 
 
 def summary_view(r: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +71,7 @@ def check_limit(limit: object) -> int:
     return limit
 
 
-class ProposalService:
+class ProposalService(Finalizing):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
@@ -156,7 +89,9 @@ class ProposalService:
         return p
 
     def get(self, actor: Member, proposal_id: str, *, with_history: bool = False) -> dict[str, Any]:
-        """The proposal with its running tally, shares, participation and every current vote."""
+        """The proposal with its running tally, shares, participation and every current vote. A
+        `close_at_deadline` proposal past its deadline is finalized first (as `system`, at the deadline)."""
+        now = self.ctx.now()
         with self.ctx.uow(write=False) as uow:
             p = self.load(uow, actor, proposal_id)
             history = None
@@ -172,7 +107,10 @@ class ProposalService:
                     }
                     for b in uow.proposals.history(proposal_id)
                 ]
-        return proposal_view(p, self.ctx.now(), history=history)
+        if due(p, now):
+            self.close_if_due(p.id)
+            return self.get(actor, proposal_id, with_history=with_history)
+        return proposal_view(p, now, history=history)
 
     def search(
         self,
@@ -193,20 +131,51 @@ class ProposalService:
             )
         check_limit(limit)
         now = self.ctx.now()
-        with self.ctx.uow(write=False) as uow:
-            if group is not None:
-                require_group(uow, actor, group)
-            rows = uow.proposals.listing(
-                visible_groups(uow, actor),
-                actor.name,
-                at=now,
-                status=status,
-                group=group,
-                awaiting=awaiting_me,
-                soonest_first=awaiting_me,
-                limit=limit,
-            )
-        return [summary_view(r) for r in rows]
+        while True:
+            with self.ctx.uow(write=False) as uow:
+                if group is not None:
+                    require_group(uow, actor, group)
+                rows = uow.proposals.listing(
+                    visible_groups(uow, actor),
+                    actor.name,
+                    at=now,
+                    status=status,
+                    group=group,
+                    awaiting=awaiting_me,
+                    soonest_first=awaiting_me,
+                    limit=limit,
+                )
+            # A listed close_at_deadline proposal past its deadline is read: it finalizes first (SPEC §2.1).
+            late = [
+                r["id"] for r in rows if r["status"] == "open" and r["deadline"] is not None and r["deadline"] <= now
+            ]
+            if not [pid for pid in late if self.close_if_due(pid)]:
+                break
+        views = [summary_view(r) for r in rows]
+        self._mark_closable(views, now)
+        return views
+
+    def _mark_closable(self, views: list[dict[str, Any]], now: datetime) -> None:
+        """Set each listed open proposal's `closable` (SPEC §2.5: everyone voted, the deadline passed, or the outcome
+        is settled; None for gates and decided proposals). Only those with some but not all ballots need their
+        ballots read, all at once."""
+        undecided = [
+            v["id"]
+            for v in views
+            if v["kind"] != "gate"
+            and v["status"] == "open"
+            and not v["voting_closed"]
+            and 0 < v["ballots"] < v["eligible"]
+        ]
+        settled: set[str] = set()
+        if undecided:
+            with self.ctx.uow(write=False) as uow:
+                settled = {p.id for p in uow.proposals.get_many(undecided) if closability(p, now).closable}
+        for v in views:
+            if v["kind"] == "gate" or v["status"] != "open":
+                v["closable"] = None
+            else:
+                v["closable"] = v["voting_closed"] or v["ballots"] >= v["eligible"] or v["id"] in settled
 
     # -- changing ------------------------------------------------------------------------------------------
 
@@ -221,7 +190,15 @@ class ProposalService:
         return proposal_view(p, now)
 
     def open_in(
-        self, uow: UnitOfWork, actor: Member, spec: ProposalSpec, *, kind: str, payload: Any, now: datetime
+        self,
+        uow: UnitOfWork,
+        actor: Member,
+        spec: ProposalSpec,
+        *,
+        kind: str,
+        payload: Any,
+        now: datetime,
+        payload_digest: str | None = None,
     ) -> Proposal:
         """`create` inside the caller's unit of work (a milestone and its consensus proposals commit together)."""
         check_text(spec.title, spec.description or "")
@@ -235,6 +212,7 @@ class ProposalService:
         if subject is not None and len(subject) > 500:
             raise ValidationError("subject is longer than 500 characters", field="subject")
         prevent_self_vote = bool(spec.prevent_self_vote) if spec.prevent_self_vote is not None else kind == "gate"
+        close_at_deadline = check_close_at_deadline(spec.close_at_deadline, deadline)
         require_group(uow, actor, spec.group)
         voters = {
             m.member: Voter(
@@ -248,6 +226,13 @@ class ProposalService:
             for m in uow.groups.memberships(spec.group)
             if not (prevent_self_vote and m.member == actor.name)
         }
+        check_approvers(spec.group, list(voters.values()), actor.name, rules.min_human_approvals)
+        counted = [v for v in voters.values() if not v.advisory]
+        if rules.min_votes > len(counted):
+            raise ValidationError(
+                f"min_votes {rules.min_votes} exceeds the {len(counted)} counted voters of {spec.group}",
+                field="min_votes",
+            )
         p = Proposal(
             id=new_id("prop"),
             group=spec.group,
@@ -263,9 +248,12 @@ class ProposalService:
             max_rounds=max_rounds,
             domain=spec.domain,
             critical=spec.critical,
+            close_at_deadline=close_at_deadline,
             kind=kind,
             voters=voters,
             payload=payload,
+            payload_digest=payload_digest,
+            voting_seconds=None if deadline is None else (deadline - now).total_seconds(),
         )
         uow.proposals.add(p)
         record(
@@ -386,137 +374,19 @@ class ProposalService:
             "cast_at": iso(ballot.cast_at),
         }
 
-    def finalize(self, actor: Member, proposal_id: str, *, mitigation: str | None = None) -> dict[str, Any]:
-        """Compute and freeze the result, or start a re-vote / expert decision / escalation (SPEC §4)."""
-        now = self.ctx.now()
-        with self.ctx.uow() as uow:
-            p = self.load(uow, actor, proposal_id, for_update=True)
-            membership = uow.groups.membership(p.group, actor.name)
-            refuse_gate(p, "finalized")
-            p.may_finalize(actor.name, manages=manages(actor, membership), now=now)
-            if mitigation is not None:
-                p.mitigation = mitigation
-            result = tally(p)
-            step = deliberation.next_step(p, result)
-            extra = self._apply(uow, p, result, step, actor=actor.name, now=now)
-            uow.proposals.save(p)
-            uow.commit()
-        return {**proposal_view(p, now), **extra}
-
-    def _apply(
-        self,
-        uow: UnitOfWork,
-        p: Proposal,
-        result: TallyResult,
-        step: deliberation.Step,
-        *,
-        actor: str,
-        now: datetime,
-    ) -> dict[str, Any]:
-        """Carry out `step`; returns what the response adds (the re-vote's round and arguments)."""
-        figures = result.as_dict(p.rules)
-        if step.kind == "revote":
-            arguments = deliberation.leading_arguments(p, result)
-            archived_round = p.round
-            p.start_round()
-            uow.proposals.clear_ballots(p.id)
-            record(
-                uow,
-                "proposal.revote",
-                at=now,
-                actor=actor,
-                group=p.group,
-                ref=p.id,
-                proposal_id=p.id,
-                round=p.round,
-                previous=figures,
-            )
-            send_system(
-                uow,
-                group=p.group,
-                to=list(p.voters),
-                type="NOTICE",
-                subject=p.title,
-                content=f"No consensus in round {archived_round} of {p.title!r}"
-                f"{' (claim CONTESTED: challenge round)' if step.reason == 'challenge_round' else ''}: please read "
-                f"the leading arguments and vote again (round {p.round}).",
-                payload={
-                    "proposal_id": p.id,
-                    "reason": step.reason,
-                    "round": p.round,
-                    "previous": figures,
-                    "leading_arguments": arguments,
-                },
-                at=now,
-            )
-            return {
-                "outcome": "revote",
-                "round": p.round,
-                "previous": figures,
-                "leading_arguments": arguments,
-            }
-        if step.kind == "escalate":
-            # Not final: `outcome` says so (a waiting script must not read a pending vote as "passed").
-            figures = {**figures, "vote_outcome": figures["outcome"], "outcome": "escalated"}
-            p.escalate(figures, step.reason or "no_consensus")
-            if step.reason == deliberation.SCRUTINY:
-                figures["warnings"] = [deliberation.SCRUTINY]
-                p.outcome = figures
-            humans = [v.name for v in p.voters.values() if v.kind == "human"]
-            humans += [
-                m.member for m in uow.groups.memberships(p.group) if m.kind == "human" and m.member not in humans
-            ]
-            record(
-                uow,
-                "proposal.escalated",
-                at=now,
-                actor=actor,
-                group=p.group,
-                ref=p.id,
-                proposal_id=p.id,
-                reason=step.reason,
-            )
-            send_system(
-                uow,
-                group=p.group,
-                to=humans,
-                type="NOTICE",
-                subject=p.title,
-                content=f"Escalated to humans ({step.reason}): {p.title!r} needs a decision.",
-                payload={"proposal_id": p.id, "reason": step.reason, "figures": figures},
-                at=now,
-            )
-            return {}
-        resolution: dict[str, Any] = {"method": "vote"}
-        if step.kind == "override":
-            resolution = {"method": "expert_override", "expert": step.expert, "decision": step.decision}
-            figures = {
-                **figures,
-                "result": step.decision,
-                "outcome": "passed" if not p.rules.binary or step.decision == p.rules.options[0] else "rejected",
-            }
-        p.finalize(figures, by=actor, at=now, resolution=resolution)
-        record(
-            uow,
-            "proposal.finalized",
-            at=now,
-            actor=actor,
-            group=p.group,
-            ref=p.id,
-            proposal_id=p.id,
-            outcome=figures["outcome"],
-            result=figures["result"],
-            method=resolution["method"],
-        )
-        return {}
-
     def cancel(self, actor: Member, proposal_id: str) -> dict[str, Any]:
-        """Cancel an open proposal (its creator or a group owner/admin); releases its subject."""
+        """Cancel an open proposal (its creator or a group owner/admin) or an escalated one (a human owner/admin or
+        a store administrator only, SPEC §2.5); releases its subject."""
         now = self.ctx.now()
         with self.ctx.uow() as uow:
             p = self.load(uow, actor, proposal_id, for_update=True)
             refuse_gate(p, "cancelled")
-            p.may_cancel(actor.name, manages=manages(actor, uow.groups.membership(p.group, actor.name)))
+            p.may_cancel(
+                actor.name,
+                manages=manages(actor, uow.groups.membership(p.group, actor.name)),
+                is_human=actor.kind == "human",
+                is_admin=actor.is_admin,
+            )
             self.cancel_in(uow, p, by=actor.name, now=now)
             uow.commit()
         return proposal_view(p, now)
@@ -530,7 +400,8 @@ class ProposalService:
     # -- waiting -------------------------------------------------------------------------------------------
 
     def wait(self, actor: Member, proposal_id: str, timeout: float) -> dict[str, Any]:
-        """Block until the proposal leaves `open` or `timeout` seconds pass; its state and `timed_out`."""
+        """Block until the proposal leaves `open` or `timeout` seconds pass; its state and `timed_out`. A
+        `close_at_deadline` proposal is finalized at its deadline instant, waking the wait then."""
         timeout = _check_timeout(timeout)
         deadline = time.monotonic() + timeout
         with self.ctx.hub.subscribe([proposal_id]) as sub:
@@ -539,7 +410,7 @@ class ProposalService:
                 remaining = deadline - time.monotonic()
                 if view["status"] != "open" or remaining <= 0:
                     return {**view, "timed_out": view["status"] == "open"}
-                sub.wait(remaining)
+                sub.wait(self._sleep_for(view, remaining))
 
     async def wait_async(self, actor: Member, proposal_id: str, timeout: float) -> dict[str, Any]:
         """`wait` for async faces: the event loop keeps serving while this waits."""
@@ -551,17 +422,14 @@ class ProposalService:
                 remaining = deadline - time.monotonic()
                 if view["status"] != "open" or remaining <= 0:
                     return {**view, "timed_out": view["status"] == "open"}
-                await sub.wait_async(remaining)
+                await sub.wait_async(self._sleep_for(view, remaining))
 
-
-def refuse_gate(p: Proposal, what: str) -> None:
-    """Gates follow their own rules (SPEC §5): the core's finalize/cancel/vote must not bypass them."""
-    if p.kind == "gate":
-        raise ConflictError(
-            f"{p.id} is a gate and is not {what} like a proposal: vote with gate_vote; its requester closes "
-            "it with gate_close, or it expires at its timeout",
-            proposal_id=p.id,
-        )
+    def _sleep_for(self, view: dict[str, Any], remaining: float) -> float:
+        """Sleep until the next event, but for a `close_at_deadline` proposal no longer than its deadline."""
+        if not view.get("close_at_deadline") or view.get("deadline") is None:
+            return remaining
+        until = datetime.fromisoformat(view["deadline"]) - self.ctx.now()
+        return max(0.0, min(remaining, until.total_seconds() + 0.001))
 
 
 def _check_timeout(timeout: float) -> float:

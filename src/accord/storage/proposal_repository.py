@@ -117,6 +117,10 @@ class ProposalRepository:
                         created_by=p.created_by,
                         created_at=p.created_at,
                         payload=p.payload,
+                        min_human_approvals=r.min_human_approvals,
+                        close_at_deadline=p.close_at_deadline,
+                        payload_digest=p.payload_digest,
+                        voting_seconds=p.voting_seconds,
                     )
                 )
         except IntegrityError:
@@ -261,6 +265,17 @@ class ProposalRepository:
             query = query.where(c.kind == kind)
         return [dict(r) for r in self.conn.execute(query).mappings()]
 
+    def due_to_close(self, now: datetime, limit: int = 500) -> list[str]:
+        """Open proposals with `close_at_deadline` whose deadline is at or before `now`, oldest deadline first."""
+        c = t.proposals.c
+        query = (
+            select(c.id)
+            .where(c.status == "open", c.close_at_deadline.is_(True), c.deadline <= now)
+            .order_by(c.deadline, c.id)
+            .limit(limit)
+        )
+        return [r[0] for r in self.conn.execute(query)]
+
     def get_many(self, proposal_ids: Sequence[str]) -> list[Proposal]:
         """The proposals with their voters and current ballots, in the order given: three queries per 900 ids,
         however many proposals (a list never reads them one by one)."""
@@ -369,6 +384,7 @@ def _proposal(row: Mapping[Any, Any]) -> Proposal:
         weighted=bool(row["weighted"]),
         weighted_denominator=row["weighted_denominator"],
         allow_abstain=bool(row["allow_abstain"]),
+        min_human_approvals=row["min_human_approvals"] or 0,
     )
     return Proposal(
         id=row["id"],
@@ -385,6 +401,7 @@ def _proposal(row: Mapping[Any, Any]) -> Proposal:
         max_rounds=row["max_rounds"],
         domain=row["domain"],
         critical=bool(row["critical"]),
+        close_at_deadline=bool(row["close_at_deadline"]),
         kind=row["kind"],
         status=row["status"],
         round=row["round"],
@@ -394,6 +411,8 @@ def _proposal(row: Mapping[Any, Any]) -> Proposal:
         finalized_at=row["finalized_at"],
         finalized_by=row["finalized_by"],
         payload=row["payload"],
+        payload_digest=row["payload_digest"],
+        voting_seconds=row["voting_seconds"],
     )
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from accord.storage.types import FractionType, UTCDateTime
@@ -115,6 +117,13 @@ proposals = Table(
     Column("finalized_at", UTCDateTime),
     Column("finalized_by", String(64)),
     Column("payload", JSON),
+    # Rev. 2 (SPEC §2.1, §5): human yes ballots required, self-finalizing at the deadline, and a gate's payload
+    # digest (lowercase hex SHA-256 of its RFC 8785 form), stored when requested.
+    Column("min_human_approvals", Integer, nullable=False, default=0, server_default="0"),
+    Column("close_at_deadline", Boolean, nullable=False, default=False, server_default=false()),
+    Column("payload_digest", String(64)),
+    # The first voting period in seconds: a re-vote opened at or after the deadline gets it again (SPEC §2.5).
+    Column("voting_seconds", Float),
     UniqueConstraint("group_name", "subject_lock", name="uq_proposals_open_subject"),
     Index("ix_proposals_group_subject", "group_name", "subject"),
 )

@@ -254,8 +254,16 @@ def show_proposal(p: dict[str, Any]) -> None:
             "vetoed_by",
         ],
     )
+    humans = p.get("human_approvals")
+    if humans:
+        out.print(f"[bold]human approvals[/bold]: {humans['text']}")
+    if p.get("resolution") and p["resolution"].get("method") == "forced":
+        r = p["resolution"]
+        out.print(f"forced by {r.get('by')}: {r.get('rationale')}", markup=False)
     if p.get("provisional"):
         out.print("(provisional: the figures as if finalized now)")
+    if p.get("finalize"):
+        out.print(f"finalize: {p['finalize']['text']}", markup=False)
     if p.get("votes"):
         show_table(p["votes"], ["voter", "vote", "confidence", "comment"])
 
@@ -288,6 +296,12 @@ def proposal_create(
         str | None, typer.Option(help="simple_majority, supermajority, unanimous, weighted, ranked_choice.")
     ] = None,
     prevent_self_vote: Annotated[bool | None, typer.Option("--prevent-self-vote", help="You may not vote.")] = None,
+    min_human_approvals: Annotated[
+        int | None, typer.Option(help="yes_no: counted yes ballots that must come from humans.")
+    ] = None,
+    close_at_deadline: Annotated[
+        bool, typer.Option("--close-at-deadline", help="Finalize by itself when the deadline passes.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Open a proposal; prints its id (with --json, the whole proposal)."""
@@ -312,6 +326,8 @@ def proposal_create(
         "critical": critical,
         "preset": preset,
         "prevent_self_vote": prevent_self_vote,
+        "min_human_approvals": min_human_approvals,
+        "close_at_deadline": close_at_deadline,
     }
     result = call(lambda api: api.create_proposal(**fields))
     emit(result, as_json, lambda r: out.print(r["id"], markup=False))
@@ -363,15 +379,21 @@ def proposal_list(
 def proposal_finalize(
     proposal_id: str,
     mitigation: Annotated[str | None, typer.Option(help="How dissent is addressed (decision record).")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Group owners/admins: finalize now, fail-closed (needs --rationale).")
+    ] = False,
+    rationale: Annotated[str | None, typer.Option(help="Why you force it (kept in the decision record).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Compute and freeze the result (or start a re-vote or escalation, per on_no_consensus)."""
-    emit(call(lambda api: api.finalize_proposal(proposal_id, mitigation)), as_json, show_proposal)
+    """Compute and freeze the result (or start a re-vote or escalation, per on_no_consensus). Allowed to its
+    creator, group owners/admins and eligible voters once every eligible voter has voted, the deadline has
+    passed, or the outcome is settled; exit 75 before. --force --rationale: passed only if settled as passed."""
+    emit(call(lambda api: api.finalize_proposal(proposal_id, mitigation, force, rationale)), as_json, show_proposal)
 
 
 @proposal_app.command("cancel")
 def proposal_cancel(proposal_id: str, as_json: JsonFlag = False) -> None:
-    """Cancel an open proposal and release its subject."""
+    """Cancel an open proposal and release its subject (an escalated one: human owners/admins only)."""
     emit(call(lambda api: api.cancel_proposal(proposal_id)), as_json, lambda r: out.print(f"{r['id']} cancelled"))
 
 

@@ -31,7 +31,14 @@ gate_app = new_app(
 )
 inbox_app = new_app("The agent inbox: send, receive (exactly once), peek, list; claim and complete tasks.")
 
-STATUS_EXIT = {"approved": APPROVED, "rejected": REJECTED, "expired": REJECTED, "vetoed": VETOED, "pending": PENDING}
+STATUS_EXIT = {
+    "approved": APPROVED,
+    "rejected": REJECTED,
+    "expired": REJECTED,
+    "vetoed": VETOED,
+    "pending": PENDING,
+    "none_open": REJECTED,  # by subject, only an open request counts (SPEC §5 rev. 2)
+}
 GroupOpt = Annotated[str | None, typer.Option(help="The group (needed when you are in several).")]
 
 
@@ -71,13 +78,24 @@ def gate_exit(view: dict[str, Any]) -> int:
 
 
 def show_gate(g: dict[str, Any]) -> None:
+    if g["status"] == "none_open":
+        out.print(g["reason"], markup=False)
+        return
     out.print(f"{g['id']}  {g['subject']}: {g['status']}{' (closed)' if g['closed'] else ''}", markup=False)
     out.print(g["reason"], markup=False)
+    humans = g.get("human_approvals") or {}
+    if humans.get("required"):
+        out.print(f"human approvals: {humans['text']}", markup=False)
     if g["votes"]:
         parts = [f"{v['voter']} {v['vote']}" + ("" if v["counted"] else " (advisory, not counted)") for v in g["votes"]]
         out.print("votes: " + ", ".join(parts), markup=False)
     if g["awaiting"] and not g["closed"]:
         out.print("awaiting: " + ", ".join(g["awaiting"]), markup=False)
+    out.print(f"payload digest: {g.get('payload_digest')}", markup=False)
+    if g["status"] == "approved" and not g.get("actionable"):
+        requester = g["requester"]
+        why = "it is not closed yet" if not g["closed"] else "you did not request it"
+        out.print(f"not actionable for you: {why} (only {requester}'s close or wait acts on it)", markup=False)
 
 
 # -- gates -------------------------------------------------------------------------------------------------
@@ -119,11 +137,12 @@ def gate_vote(
 
 @gate_app.command("tally")
 def gate_tally(
-    subject: Annotated[str, typer.Argument(help="A subject (its open request, else the latest) or a request id.")],
+    subject: Annotated[str, typer.Argument(help="A request id, or a subject (only its open request counts).")],
     group: GroupOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show a gate's status. Exit 0 approved, 1 rejected or expired, 2 vetoed, 3 pending."""
+    """Show a gate's status. Exit 0 approved, 1 rejected or expired (or, by subject, no open request), 2
+    vetoed, 3 pending, 66 a subject never requested."""
     result = call(lambda api: api.gate_tally(subject, group))
     emit(result, as_json, show_gate)
     raise typer.Exit(gate_exit(result))
@@ -131,14 +150,15 @@ def gate_tally(
 
 @gate_app.command("wait")
 def gate_wait(
-    subject: Annotated[str, typer.Argument(help="A subject or a request id.")],
+    subject: Annotated[str, typer.Argument(help="A request id, or a subject (its open request).")],
     timeout: Annotated[float, typer.Option(help="Seconds to wait (at most 3600).")] = 300,
     group: GroupOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Block until the gate is approved (closing it, if you requested it), vetoed, rejected or expired.
-    Exit 0 approved, 1 rejected or expired, 2 vetoed, 3 still pending at --timeout: any non-zero exit means
-    do not proceed."""
+    Exit 0 approved, 1 rejected or expired (or, by subject, no open request: request again to act again), 2
+    vetoed, 3 still pending at --timeout: any non-zero exit means do not proceed. Only the requester's wait
+    closes the gate and is actionable."""
     with handled():
         api = backend()
         result = api.gate_wait(subject, timeout, group)
@@ -146,6 +166,21 @@ def gate_wait(
     if result.get("timed_out"):
         err.print(f"still pending after {timeout:g}s: do not proceed", markup=False)
     leave(api, gate_exit(result))
+
+
+@gate_app.command("verify")
+def gate_verify(
+    request_id: str,
+    payload: Annotated[str | None, typer.Argument(help="The JSON you are about to act on.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check that the gate was closed as approved for exactly PAYLOAD_JSON (its RFC 8785 SHA-256 digest). Exit 0
+    when it was, 1 when not (not approved, or approved for another payload)."""
+    with handled():
+        data = parse_json(payload, "payload")
+    result = call(lambda api: api.gate_verify(request_id, data))
+    emit(result, as_json, lambda r: out.print(r["reason"], markup=False))
+    raise typer.Exit(APPROVED if result["verified"] else REJECTED)
 
 
 @gate_app.command("close")

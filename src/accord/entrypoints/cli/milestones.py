@@ -221,6 +221,9 @@ def milestone_add_checkpoint(
     threshold_type: Annotated[
         str | None, typer.Option(help="The approval rule (implies --requires-consensus).")
     ] = None,
+    min_human_approvals: Annotated[
+        int | None, typer.Option(help="Human yes ballots the approval needs (implies --requires-consensus).")
+    ] = None,
     git_branch_url: Annotated[str | None, typer.Option(help="Branch URL (http/https).")] = None,
     git_pr_url: Annotated[str | None, typer.Option(help="Pull request URL (http/https).")] = None,
     git_commit_url: Annotated[str | None, typer.Option(help="Commit URL (http/https).")] = None,
@@ -228,8 +231,13 @@ def milestone_add_checkpoint(
 ) -> None:
     """Add a checkpoint at --position (later ones shift down) or at the end; reopens a closed milestone."""
     rule: bool | dict[str, Any] = requires_consensus
-    if consensus_group or threshold_type:
-        rule = {k: v for k, v in (("group", consensus_group), ("threshold_type", threshold_type)) if v}
+    chosen = (
+        ("group", consensus_group),
+        ("threshold_type", threshold_type),
+        ("min_human_approvals", min_human_approvals),
+    )
+    if any(v is not None for _, v in chosen):
+        rule = {k: v for k, v in chosen if v is not None}
     result = call(
         lambda api: api.add_checkpoint(
             milestone_id,
@@ -259,6 +267,19 @@ def milestone_delete_checkpoint(
         as_json,
         lambda r: out.print(f"deleted checkpoint {r['deleted']['order']}: {r['deleted']['title']}", markup=False),
     )
+
+
+@milestone_app.command("request-approval")
+def milestone_request_approval(
+    milestone_id: str,
+    order: Annotated[int, typer.Argument(help="The consensus checkpoint's order (1..n).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Ask again for a consensus checkpoint's approval after its proposal was rejected, vetoed, expired or
+    cancelled: opens a new linked proposal with the same rule and prints its id. Exit 75 while one is open or
+    once approved."""
+    result = call(lambda api: api.request_checkpoint_approval(milestone_id, order))
+    emit(result, as_json, lambda r: out.print(r["proposal_id"], markup=False))
 
 
 @milestone_app.command("reopen")

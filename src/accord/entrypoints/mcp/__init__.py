@@ -15,8 +15,12 @@ from accord.entrypoints.mcp.common import Caller
 
 INSTRUCTIONS = (
     "Accord gates critical actions behind votes of agents and humans. Create proposals, cast votes with a "
-    "comment (your rationale) and confidence, finalize, and wait for decisions. Complete milestone "
-    "checkpoints only when their dependencies and consensus proposals allow."
+    "comment (your rationale) and confidence, and wait for decisions. A proposal may be finalized once every "
+    "eligible voter has voted, its deadline has passed, or its outcome is settled; before that finalize is "
+    "refused: wait_proposal instead. Escalations and human approvals belong to humans. Complete milestone "
+    "checkpoints only when their dependencies and consensus proposals allow (request_checkpoint_approval asks "
+    "again after a rejection). Act on a gate only when your own gate_wait answers approved with actionable: "
+    "true, and gate_verify the payload before acting."
 )
 
 

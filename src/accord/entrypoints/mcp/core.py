@@ -51,6 +51,8 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         domain: str | None = None,
         critical: bool = False,
         preset: str | None = None,
+        min_human_approvals: int | None = None,
+        close_at_deadline: bool = False,
     ) -> Json:
         """Open a proposal for `group` to vote on. The group's members now become its eligible voters.
 
@@ -61,6 +63,8 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         minimum ballots. weighted: count member weight x vote confidence; weighted_denominator: weights or
         scores. deadline (ISO-8601) or deadline_hours: no votes after it. subject: at most one open
         proposal per subject in a group. on_no_consensus: [discussion_round, expert_override, escalate].
+        min_human_approvals (yes_no only): at least this many counted yes ballots must come from humans; refused
+        when the group has fewer. close_at_deadline: finalize by itself when the deadline passes (needs one).
         Returns the proposal with its id (prop_...)."""
         return await caller.run(
             ctx,
@@ -86,6 +90,8 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
                 domain=domain,
                 critical=critical,
                 preset=preset,
+                min_human_approvals=min_human_approvals,
+                close_at_deadline=close_at_deadline,
             ),
         )
 
@@ -128,17 +134,29 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         return {"proposals": await caller.run(ctx, lambda api: api.list_proposals(group, status, limit, awaiting_me))}
 
     @server.tool()
-    async def finalize_proposal(proposal_id: str, ctx: Context[Any, Any], mitigation: str | None = None) -> Json:
+    async def finalize_proposal(
+        proposal_id: str,
+        ctx: Context[Any, Any],
+        mitigation: str | None = None,
+        force: bool = False,
+        rationale: str | None = None,
+    ) -> Json:
         """Compute and freeze the result: result, threshold_met, outcome (passed, rejected, vetoed,
-        no_quorum, no_consensus), tally, shares, participation. The creator and group owners/admins may
-        finalize any time; other voters once everyone voted or the deadline passed. With on_no_consensus
-        it may instead start a re-vote (outcome "revote"), apply an expert override, or escalate to humans.
+        no_quorum, no_consensus), tally, shares, participation. Its creator, group owners/admins and eligible
+        voters may finalize once the proposal is closable: every eligible voter has voted, the deadline has
+        passed, or the outcome is settled (no missing voter could change it; get_proposal's `finalize` says
+        which). Otherwise it is refused ("cannot be finalized yet: ..."): wait_proposal, then try again. With
+        on_no_consensus it may instead start a re-vote (outcome "revote"), apply an expert override, or escalate
+        to humans; an escalated proposal is decided by a human owner/admin (resolve_proposal).
+        force (group owners/admins, with a rationale): finalize now, fail-closed: passed only if settled as
+        passed, else vetoed/rejected/no_consensus; skips on_no_consensus; method "forced".
         mitigation: how dissent is addressed (kept in the decision record)."""
-        return await caller.run(ctx, lambda api: api.finalize_proposal(proposal_id, mitigation))
+        return await caller.run(ctx, lambda api: api.finalize_proposal(proposal_id, mitigation, force, rationale))
 
     @server.tool()
     async def cancel_proposal(proposal_id: str, ctx: Context[Any, Any]) -> Json:
-        """Cancel an open proposal (its creator or a group owner/admin); releases its subject."""
+        """Cancel an open proposal (its creator or a group owner/admin); releases its subject. An escalated
+        proposal is cancelled only by a human owner/admin (or a store administrator)."""
         return await caller.run(ctx, lambda api: api.cancel_proposal(proposal_id))
 
     @server.tool()

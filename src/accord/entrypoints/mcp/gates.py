@@ -23,7 +23,8 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         """Ask your group for permission before an action (deploy, merge, commit-gate, ...). Opens a gate on
         `subject`; every other voter gets a REQUEST message. Refused while the subject already has an open
         request (the error names it). group: needed when you are in several groups. payload: JSON describing
-        the action (at most 16 KiB). timeout_seconds: default the group's (3600); when it passes without
+        the action (at most 16 KiB, canonical JSON: no integer beyond 2^53); its digest (payload_digest) binds
+        the approval to it (gate_verify). timeout_seconds: default the group's (3600); when it passes without
         approval the gate expires, which counts as rejected. Subjects matching the group's irreversible
         pattern (push|deploy|merge|release|publish) need >= 2/3 yes and a yes from every veto holder; others
         > 1/2. Returns the gate; `request_id` is what to vote on, wait for and close."""
@@ -40,16 +41,18 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
     async def gate_tally(subject: str, ctx: Context[Any, Any], group: str | None = None) -> Json:
         """A gate's status now: approved, rejected, pending, vetoed or expired, with the reason, yes/no/abstain
         counts of the counted voters (advisory votes are shown, never counted), who vetoed, and who has not
-        voted. subject: the subject (its open request, else its latest) or a request id (prop_...).
-        Proceed only on "approved"."""
+        voted, and payload_digest. subject: a request id (prop_...), or a subject: only its open request counts;
+        with none open the answer is {"status": "none_open", "latest": {...}} (request again to act again).
+        Proceed only on "approved" with actionable: true (only the requester's close/wait gives that)."""
         return await caller.run(ctx, lambda api: api.gate_tally(subject, group))
 
     @server.tool()
     async def gate_wait(subject: str, ctx: Context[Any, Any], timeout: float = 300, group: str | None = None) -> Json:
         """Wait until a gate is decided: approved (closed for you if you requested it), vetoed, rejected or
         expired; or `timeout` seconds (at most 3600) pass, then `timed_out` is true and the status still
-        pending: do not proceed. subject: a subject or a request id. Wakes on the deciding vote, not by
-        polling."""
+        pending: do not proceed. subject: a request id, or a subject whose open request is waited on (none
+        open: "none_open" at once, do not proceed). Only the requester's wait closes an approved gate and gets
+        actionable: true. Wakes on the deciding vote, not by polling."""
         result: Json = await caller.run_async(
             ctx, lambda api: api.services.gates.wait_async(api.actor, subject, timeout, group)
         )
@@ -76,6 +79,14 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         group: only this group. awaiting_me: only open gates waiting for your vote (vote on each with
         gate_vote). limit: 1-500. Returns {"gates": [...]}."""
         return {"gates": await caller.run(ctx, lambda api: api.gate_list(status, group, awaiting_me, limit))}
+
+    @server.tool()
+    async def gate_verify(request_id: str, ctx: Context[Any, Any], payload: Any = None) -> Json:
+        """Check, before acting, that gate `request_id` was closed as approved for exactly this payload: its
+        SHA-256 over the RFC 8785 canonical JSON must equal the digest stored when the gate was requested.
+        Returns {"verified": true|false, "reason", "payload_digest", "given_digest", "status"}; reason is "gate
+        <id> is not approved: <status>" or "gate <id> was approved for payload <d1>, not <d2>" when not."""
+        return await caller.run(ctx, lambda api: api.gate_verify(request_id, payload))
 
     @server.tool()
     async def send_message(

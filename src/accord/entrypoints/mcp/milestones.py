@@ -29,9 +29,11 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         git_commit_url?, completion_gate?}]. depends_on lists checkpoints of this milestone by order (e.g.
         [1, 2]) and of other milestones as "ms_id:order" (e.g. "ms_backend_v2:3"); dependencies must exist
         and form no cycle. requires_consensus: true opens a yes/no proposal "Approve checkpoint: <title>"
-        (majority, this milestone's group; you cannot vote on it); an object {group, threshold_type, ...}
-        picks another voting group or rule. The checkpoint can be completed only after that proposal is
-        finalized with outcome passed. group: defaults to your only group. project_id: groups milestones.
+        (majority, this milestone's group; you cannot vote on it); an object {group, threshold_type,
+        min_human_approvals, deadline_hours, ...} picks another voting group or rule ({min_human_approvals: 1}
+        needs a human's yes). The checkpoint can be completed only after that proposal is finalized with outcome
+        passed. A consensus checkpoint nobody but you could approve (or with too few humans) is refused.
+        group: defaults to your only group. project_id: groups milestones.
         Returns the milestone (milestone_id, status, progress, checkpoints with status and proposal_id)."""
         return await caller.run(
             ctx,
@@ -69,7 +71,8 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         """Mark checkpoint `order` of a milestone completed. Refused while a dependency is pending
         ("depends on checkpoint 2 which is pending", "depends on ms_backend_v2:3 which is pending") or
         while its consensus proposal is not finalized as passed ("consensus proposal prop_… is not yet
-        approved" / "… was rejected"). Completing a completed checkpoint changes nothing
+        approved" / "… was rejected: ask again with accord milestone request-approval <ms> <n>", then use
+        request_checkpoint_approval). Completing a completed checkpoint changes nothing
         (already_completed: true). Returns the checkpoint, `unblocked` (dependents now free of pending
         dependencies), progress, and milestone_closed (true when this was the last checkpoint)."""
         return await caller.run(ctx, lambda api: api.complete_checkpoint(milestone_id, order))
@@ -142,6 +145,16 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         for one that any checkpoint (of any milestone) depends on. Cancels its open approval proposal
         (you need the right to cancel it: its creator or a group owner/admin)."""
         return await caller.run(ctx, lambda api: api.delete_checkpoint(milestone_id, order))
+
+    @server.tool()
+    async def request_checkpoint_approval(milestone_id: str, order: int, ctx: Context[Any, Any]) -> Json:
+        """Ask again for a consensus checkpoint's approval after its proposal was rejected, vetoed, expired or
+        cancelled: opens a new linked yes/no proposal with the same rule, in the name of the checkpoint's
+        creator (who does not vote on it); the old proposal stays in the record. Any group member may ask.
+        Refused while the checkpoint has an open proposal ("checkpoint <n> of <ms> has an open proposal <id>")
+        and once it is approved ("... is already approved by <id>"). Returns the checkpoint and its new
+        proposal_id (previous_proposal_id: the one that did not pass)."""
+        return await caller.run(ctx, lambda api: api.request_checkpoint_approval(milestone_id, order))
 
     @server.tool()
     async def reopen_milestone(milestone_id: str, ctx: Context[Any, Any]) -> Json:

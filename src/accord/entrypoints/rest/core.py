@@ -63,6 +63,8 @@ class NewProposal(Body):
     domain: str | None = None
     critical: bool = False
     preset: str | None = None
+    min_human_approvals: int | None = None
+    close_at_deadline: bool = False
 
 
 class NewVote(Body):
@@ -74,6 +76,8 @@ class NewVote(Body):
 
 class Finalize(Body):
     mitigation: str | None = None
+    force: bool = False
+    rationale: str | None = None
 
 
 Json = dict[str, Any]
@@ -186,8 +190,11 @@ def get_proposal(proposal_id: str, api: CallerApi, history: bool = False) -> Jso
 
 @router.post("/proposals/{proposal_id}/finalize", tags=["proposals"])
 def finalize_proposal(proposal_id: str, api: CallerApi, body: Finalize | None = None) -> Json:
-    """Compute and freeze the result (or start a re-vote or escalation, per on_no_consensus)."""
-    return api.finalize_proposal(proposal_id, body.mitigation if body else None)
+    """Compute and freeze the result (or start a re-vote or escalation, per on_no_consensus), once the proposal is
+    closable: every eligible voter has voted, the deadline has passed, or the outcome is settled (409 otherwise).
+    `force` with a `rationale` (group owners/admins) finalizes at once, fail-closed (SPEC §2.5)."""
+    body = body or Finalize()
+    return api.finalize_proposal(proposal_id, body.mitigation, body.force, body.rationale)
 
 
 @router.post("/proposals/{proposal_id}/cancel", tags=["proposals"])

@@ -24,6 +24,10 @@ class GateVote(Body):
     comment: str | None = None
 
 
+class GateVerify(Body):
+    payload: Any = None
+
+
 class NewMessage(Body):
     to: str
     content: str = ""
@@ -76,7 +80,8 @@ def gate_list(
 
 @router.get("/gates/tally", tags=["gates"])
 def gate_tally(api: CallerApi, subject: str, group: str | None = None) -> Json:
-    """A gate by subject (its open request, else the latest) or by request id, with its status and count."""
+    """A gate by request id, or by subject (only its open request counts: with none open, `none_open` and the
+    latest request), with its status, count and payload digest."""
     return api.gate_tally(subject, group)
 
 
@@ -96,6 +101,13 @@ async def gate_wait(
 def gate_close(request_id: str, api: CallerApi) -> Json:
     """The requester freezes the gate's result (approved, vetoed, else rejected) and releases its subject."""
     return api.gate_close(request_id)
+
+
+@router.post("/gates/{request_id}/verify", tags=["gates"])
+def gate_verify(request_id: str, api: CallerApi, body: GateVerify | None = None) -> Json:
+    """Whether the gate was closed as approved for exactly this payload (its RFC 8785 SHA-256 digest equals the
+    one stored at request time): {"verified", "reason", "payload_digest", "given_digest", ...}."""
+    return api.gate_verify(request_id, (body or GateVerify()).payload)
 
 
 @router.post("/messages", status_code=201, tags=["inbox"])

@@ -30,6 +30,8 @@ class ConsensusRule(Body):
     on_no_consensus: list[str] | None = None
     max_rounds: int | None = None
     preset: str | None = None
+    min_human_approvals: int | None = None
+    close_at_deadline: bool | None = None
 
 
 class CheckpointIn(Body):
@@ -126,6 +128,13 @@ def delete_checkpoint(milestone_id: str, order: int, api: CallerApi) -> Json:
 def complete_checkpoint(milestone_id: str, order: int, api: CallerApi) -> Json:
     """Complete a checkpoint whose dependencies are done and whose approval (if any) has passed."""
     return api.complete_checkpoint(milestone_id, order)
+
+
+@router.post("/milestones/{milestone_id}/checkpoints/{order}/approval", status_code=201, tags=["milestones"])
+def request_checkpoint_approval(milestone_id: str, order: int, api: CallerApi) -> Json:
+    """Ask again: a new linked approval proposal for a consensus checkpoint whose proposal was rejected, vetoed,
+    expired or cancelled (409 while one is open or once approved). Any group member may ask (SPEC §3)."""
+    return api.request_checkpoint_approval(milestone_id, order)
 
 
 @router.post("/milestones/{milestone_id}/reopen", tags=["milestones"])

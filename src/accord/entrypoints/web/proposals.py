@@ -17,6 +17,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 DONE = {
     "vote": "Your vote is recorded.",
     "finalize": "The proposal is finalized.",
+    "force": "The proposal is finalized by force (fail-closed).",
     "revote": "No consensus yet: a new round of voting has started.",
     "escalate": "No consensus: the proposal is escalated to the group's humans.",
     "cancel": "The proposal is cancelled.",
@@ -93,11 +94,17 @@ async def vote(request: Request, v: Signed, proposal_id: str) -> Response:
 async def finalize(request: Request, v: Signed, proposal_id: str) -> Response:
     form = await form_of(request)
     v.check_csrf(form.get("csrf"))
+    force = form.get("force") == "yes"
     try:
-        result = v.api.finalize_proposal(proposal_id, mitigation=form.text("mitigation"))
+        result = v.api.finalize_proposal(
+            proposal_id,
+            mitigation=form.text("mitigation"),
+            force=force,
+            rationale=form.text("rationale") if force else None,
+        )
     except AccordError as exc:
-        return refused(v, proposal_id, exc, form, "finalize")
-    done = {"revote": "revote"}.get(result.get("outcome") or "", "finalize")
+        return refused(v, proposal_id, exc, form, "force" if force else "finalize")
+    done = {"revote": "revote"}.get(result.get("outcome") or "", "force" if force else "finalize")
     if result.get("status") == "escalated":
         done = "escalate"
     return redirect(v, f"/proposals/{proposal_id}?done={done}")

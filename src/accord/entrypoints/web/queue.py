@@ -63,10 +63,9 @@ def queue(api: Api) -> Queue:
                 q.other_open.append(item)
             continue
         manages = me.is_admin or roles.get(row["group"]) in ("owner", "admin")
-        everyone = row["ballots"] >= row["eligible"]
         if row["awaiting_me"]:
             q.to_vote.append(row)
-        elif (everyone or row["voting_closed"]) and (manages or row["created_by"] == me.name or row["eligible_voter"]):
+        elif row["closable"] and (manages or row["created_by"] == me.name or row["eligible_voter"]):
             q.to_finalize.append(row)
         else:
             q.other_open.append(row)

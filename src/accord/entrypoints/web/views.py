@@ -24,6 +24,7 @@ class ProposalPage:
     can_finalize: bool
     can_cancel: bool
     can_resolve: bool
+    can_force: bool = False
     record: dict[str, Any] | None = None
     voted: set[str] = field(default_factory=set)
     gate: dict[str, Any] | None = None
@@ -45,18 +46,22 @@ def proposal_page(api: Api, proposal_id: str) -> ProposalPage:
     creator = p["created_by"] == me.name
     eligible = {v["member"]: v for v in p["eligible_voters"]}
     voted = {b["voter"] for b in p["votes"]}
-    everyone = all(name in voted for name, v in eligible.items() if not v["advisory"])
     is_open = p["status"] == "open"
     gate = p["kind"] == "gate"  # gates close on their own or by their requester, never by finalize
+    closable = bool((p.get("finalize") or {}).get("closable"))
     return ProposalPage(
         proposal=p,
         role=role,
         my_vote=next((b for b in p["votes"] if b["voter"] == me.name), None),
         can_vote=is_open and not p["voting_closed"] and me.name in eligible,
-        can_finalize=is_open
-        and not gate
-        and (manages or creator or (me.name in eligible and (everyone or p["voting_closed"]))),
-        can_cancel=p["status"] in ("open", "escalated") and not gate and (manages or creator),
+        # SPEC §2.5: the creator, owners/admins and eligible voters, once closable; owners/admins may force.
+        can_finalize=is_open and not gate and closable and (manages or creator or me.name in eligible),
+        can_force=is_open and not gate and manages,
+        can_cancel=not gate
+        and (
+            (p["status"] == "open" and (manages or creator))
+            or (p["status"] == "escalated" and (me.is_admin or (me.kind == "human" and role in ("owner", "admin"))))
+        ),
         # resolve_proposal: a human owner/admin *of the group* (a store administrator outside it may not).
         can_resolve=p["status"] == "escalated" and me.kind == "human" and role in ("owner", "admin"),
         record=api.get_decision_record(p["id"]) if p["status"] == "finalized" else None,

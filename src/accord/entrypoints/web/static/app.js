@@ -68,8 +68,9 @@
       var fresh = holder.querySelector(".live");
       var status = box.getAttribute("data-status");
       if (status && fresh && (fresh.getAttribute("data-status") !== status ||
-                              fresh.getAttribute("data-round") !== box.getAttribute("data-round"))) {
-        // Finalized, escalated or a new round: the forms change too, so show the whole page again.
+                              fresh.getAttribute("data-round") !== box.getAttribute("data-round") ||
+                              fresh.getAttribute("data-closable") !== box.getAttribute("data-closable"))) {
+        // Finalized, escalated, a new round, or now closable: the forms change too, so show the whole page again.
         source.close();
         showAgain();
         return;
