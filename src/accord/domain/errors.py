@@ -73,3 +73,9 @@ class UnavailableError(AccordError):
     code = "unavailable"
     http_status = 503
     exit_code = 69
+
+
+class NoStoreError(UnavailableError):
+    """No Accord store has been initialised where the settings point (run `accord init`)."""
+
+    code = "no_store"

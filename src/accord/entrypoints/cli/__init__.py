@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
 
 from accord.entrypoints.cli import core, deliberation, gates, milestones
 from accord.entrypoints.cli.common import new_app, out
+from accord.entrypoints.cli.instructions import AGENTS, HUMANS
 
-app = new_app("Accord: consensus and coordination for teams of AI agents and their humans.")
+app = new_app(
+    "Accord: consensus and coordination for teams of AI agents and their humans.\n\n"
+    "Works on the local store (ACCORD_DATABASE_URL, default sqlite:///./accord.db; create it with `accord init`) "
+    "or against a server (ACCORD_URL), as the member whose token is in ACCORD_TOKEN. Exit codes: 0 success or "
+    "approved, 1 rejected, 2 vetoed, 3 pending, 64 usage, 65 invalid, 66 not found, 69 unavailable, "
+    "75 conflict, 77 not permitted.",
+    completion=True,
+)
 app.command("init")(core.init)
 app.command("serve")(core.serve)
 app.command("mcp")(core.mcp)
@@ -21,24 +30,28 @@ app.add_typer(core.proposal_app, name="proposal")
 for module in (milestones, gates, deliberation):
     module.register(app)
 
-AGENTS = """## Accord - Consensus
 
-When completing a checkpoint with requires_consensus:
-1. Check if the linked proposal exists (get_milestone shows proposal_id).
-2. If it is not finalized, notify humans and wait (wait_proposal).
-3. After approval, complete the checkpoint (complete_checkpoint).
+def accord_version() -> str:
+    try:
+        return version("accord")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
-Before an irreversible action (deploy, merge, release), request a gate and act only on exit code 0:
-  accord gate request deploy '{"version": "2.0"}' --group <team> && accord gate wait deploy
-Vote with a comment explaining your reasoning and a confidence between 0 and 1.
-"""
 
-HUMANS = """## Accord - Approvals
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"accord {accord_version()}", markup=False)
+        raise typer.Exit()
 
-Check your groups for open proposals (accord proposal list --status open, or the web page).
-Vote with comments explaining your reasoning.
-Finalize proposals when voting is complete.
-"""
+
+@app.callback()
+def root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print Accord's version and exit."),
+    ] = False,
+) -> None:
+    """Options of `accord` itself (the help text is the app's)."""
 
 
 @app.command("instructions")
@@ -48,7 +61,7 @@ def instructions(
     """Print the snippet to paste into an agent's or a team's instructions file."""
     if audience not in ("agents", "humans"):
         raise typer.BadParameter("use --for agents or --for humans", param_hint="--for")
-    out.print(AGENTS if audience == "agents" else HUMANS, markup=False)
+    out.print(AGENTS if audience == "agents" else HUMANS, markup=False, end="")
 
 
 def main() -> None:

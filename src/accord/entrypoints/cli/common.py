@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -49,8 +51,9 @@ class AccordGroup(TyperGroup):
             raise
 
 
-def new_app(help: str) -> typer.Typer:
-    return typer.Typer(cls=AccordGroup, help=help, no_args_is_help=True, add_completion=False)
+def new_app(help: str, *, completion: bool = False) -> typer.Typer:
+    """A command group; the root one (`completion=True`) also offers Typer's --install/--show-completion."""
+    return typer.Typer(cls=AccordGroup, help=help, no_args_is_help=True, add_completion=completion)
 
 
 def fail(exc: AccordError) -> NoReturn:
@@ -60,13 +63,20 @@ def fail(exc: AccordError) -> NoReturn:
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """Turn Accord's refusals into their documented exit codes, with the message on stderr."""
+    """Turn Accord's refusals into their documented exit codes, with the message on stderr (one line)."""
     try:
         yield
     except AccordError as exc:
         fail(exc)
     except OperationalError as exc:
-        fail(UnavailableError(f"the store is unavailable: {exc.orig}"))
+        fail(UnavailableError(f"the store is unavailable: {one_line(str(exc.orig))}"))
+    except (sqlite3.OperationalError, psycopg.OperationalError) as exc:  # raised past SQLAlchemy (prepared statements)
+        fail(UnavailableError(f"the store is unavailable: {one_line(str(exc))}"))
+
+
+def one_line(text: str) -> str:
+    """A driver's message on one line (psycopg's span several)."""
+    return " ".join(text.split()) or "no reason given"
 
 
 def backend() -> Any:
@@ -79,7 +89,7 @@ def backend() -> Any:
     from accord.api import Api
     from accord.bootstrap import build_services
 
-    services = build_services(settings.database_url)
+    services = build_services(settings.database_url, existing=True)
     return Api(services, services.identity.authenticate(settings.token))
 
 

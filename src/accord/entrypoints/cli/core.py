@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import json
+import sys
 from typing import Annotated, Any
 
 import typer
 
+from accord.domain.errors import AccordError
 from accord.entrypoints.cli.common import (
     PENDING,
     JsonFlag,
     call,
     emit,
+    err,
     handled,
     new_app,
     out,
@@ -20,6 +25,7 @@ from accord.entrypoints.cli.common import (
     split_list,
 )
 from accord.settings import Settings
+from accord.storage.engine import display_url, open_store
 
 member_app = new_app("Members and their tokens.")
 group_app = new_app("Groups, their members and voting settings.")
@@ -53,7 +59,7 @@ def serve(
     from accord.storage.migrate import upgrade
 
     with handled():
-        services = build_services(Settings().database_url)
+        services = build_services(Settings().database_url, existing=True)
         upgrade(services.ctx.engine)
     # Move everything imported so far out of the collector's reach: full collections over it paused
     # the server ~100 ms every few thousand requests (p99 150-260 ms -> ~50 ms at 64 connections).
@@ -63,14 +69,40 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
-def mcp() -> None:
-    """Serve MCP over stdio, acting as the member of ACCORD_TOKEN on ACCORD_DATABASE_URL."""
+def mcp(
+    print_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config",
+            help="Print a ready-to-paste MCP client configuration (JSON, mcpServers) with absolute paths, and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Serve MCP over stdio, acting as the member of ACCORD_TOKEN on ACCORD_DATABASE_URL.
+
+    With no store there, or a bad token, it says why on stderr and exits (69, 77) before serving. --print-config
+    prints the configuration an MCP client (Claude Desktop, Cursor, ...) needs to start this server from any
+    directory: the absolute `accord` executable and database URL, and ACCORD_TOKEN (or a placeholder); with
+    ACCORD_URL set, the server's streamable HTTP endpoint instead."""
     from accord.bootstrap import build_services
-    from accord.entrypoints.mcp import build_mcp
+    from accord.entrypoints.cli.mcp_config import client_config
 
     settings = Settings()
+    if print_config:
+        sys.stdout.write(json.dumps(client_config(settings), indent=2) + "\n")
+        if not settings.url:
+            with contextlib.suppress(AccordError):  # only a note: the configuration is right once the store is
+                open_store(settings.database_url).dispose()
+                return
+            err.print(
+                f"note: no Accord store at {display_url(settings.database_url)} yet: run `accord init` first",
+                markup=False,
+            )
+        return
+    from accord.entrypoints.mcp import build_mcp
+
     with handled():
-        services = build_services(settings.database_url)
+        services = build_services(settings.database_url, existing=True)
         services.identity.authenticate(settings.token)
     build_mcp(services, token=settings.token).run("stdio")
 
