@@ -208,7 +208,10 @@ def milestone_update(
 @milestone_app.command("add-checkpoint")
 def milestone_add_checkpoint(
     milestone_id: str,
-    title: str,
+    title_arg: Annotated[
+        str | None, typer.Argument(metavar="[TITLE]", help="The checkpoint's title (or give --title).")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="The checkpoint's title.")] = None,
     position: Annotated[int | None, typer.Option(help="Insert at this order (default: append).")] = None,
     description: Annotated[str, typer.Option(help="What the step is.")] = "",
     depends_on: DependsOn = None,
@@ -226,14 +229,21 @@ def milestone_add_checkpoint(
     git_commit_url: Annotated[str | None, typer.Option(help="Commit URL (http/https).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Add a checkpoint at --position (later ones shift down) or at the end; reopens a closed milestone."""
+    """Add a checkpoint titled --title (or TITLE) at --position (later ones shift down) or at the end; reopens a
+    closed milestone."""
+    if title_arg is not None and title is not None and title_arg != title:
+        raise typer.BadParameter("give the title once: as TITLE or as --title", param_hint="--title")
+    title = title if title is not None else title_arg
+    if title is None:
+        raise typer.BadParameter("give --title (or TITLE)", param_hint="--title")
+    checkpoint_title = title
     rule: bool | dict[str, Any] = requires_consensus
     if consensus_group or threshold_type:
         rule = {k: v for k, v in (("group", consensus_group), ("threshold_type", threshold_type)) if v}
     result = call(
         lambda api: api.add_checkpoint(
             milestone_id,
-            title,
+            checkpoint_title,
             position=position,
             description=description,
             depends_on=split_list(depends_on),
