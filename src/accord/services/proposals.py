@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from accord.domain import deliberation
+from accord.domain import gates as gate_rules
 from accord.domain.errors import ConflictError, NotFoundError, ValidationError
 from accord.domain.members import Member
 from accord.domain.proposals import (
@@ -19,6 +20,7 @@ from accord.domain.proposals import (
     check_text,
     resolve_deadline,
 )
+from accord.domain.summary import summarize
 from accord.domain.tally import TallyResult, tally
 from accord.services.access import manages, require_group, visible_groups
 from accord.services.context import Context, record
@@ -98,6 +100,8 @@ def proposal_view(p: Proposal, now: datetime, *, history: list[Any] | None = Non
     else:
         view.update(tally(p).as_dict(r))
         view["provisional"] = True
+    # A gate's words come from its own counting rules (SPEC §5), a proposal's from §2.3.
+    view["summary"] = gate_rules.state(p, now).reason if p.kind == "gate" else summarize(p, view)
     if history is not None:
         view["history"] = history
     return view

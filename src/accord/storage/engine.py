@@ -89,7 +89,7 @@ def open_store(raw_url: str) -> Engine:
 def _has_version(conn: Connection) -> bool:
     if not inspect(conn).has_table(VERSION_TABLE):
         return False
-    return conn.execute(text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar_one() > 0
+    return bool(conn.execute(text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar_one() > 0)
 
 
 def _sqlite_has_store(path: Path, shown: str) -> bool:

@@ -12,11 +12,12 @@ from typing import Annotated, Any, NoReturn
 import psycopg
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from accord.domain.errors import AccordError, UnavailableError
+from accord.entrypoints.cli.present import table, text
 from accord.settings import Settings
 
 # Exit codes (SPEC §5).
@@ -115,36 +116,21 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
 
 
 def show_fields(data: dict[str, Any], keys: Sequence[str] | None = None) -> None:
+    """`key: value` lines for a person (empty values left out; no Python reprs)."""
     for key in keys or list(data):
         value = data.get(key)
         if value is None or (isinstance(value, dict | list) and not value):
             continue
-        if isinstance(value, dict | list):
-            value = json.dumps(value, default=str)
-        out.print(f"[bold]{key}[/bold]: {_escape(str(value))}")
+        line = Text.assemble((key, "bold"), ": ", text(value, key))
+        out.print(line)
 
 
 def show_table(rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+    """A table whose ids, names and instants are never cut, whatever the terminal's width."""
     if not rows:
         out.print("(none)")
         return
-    columns = list(columns or rows[0].keys())
-    table = Table(*columns, show_lines=False)
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
-    out.print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return _escape(json.dumps(value, default=str))
-    return _escape(str(value))
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
+    out.print(table(rows, list(columns or rows[0].keys())))
 
 
 def split_list(values: list[str] | None) -> list[str] | None:

@@ -9,6 +9,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from accord.domain.errors import AccordError
 from accord.entrypoints.cli.common import (
@@ -24,6 +25,7 @@ from accord.entrypoints.cli.common import (
     show_table,
     split_list,
 )
+from accord.entrypoints.cli.present import number, percent, text
 from accord.settings import Settings
 from accord.storage.engine import display_url, open_store
 
@@ -263,33 +265,56 @@ def group_policy(
 # -- proposals ---------------------------------------------------------------------------------------------
 
 
+VOTING_TYPES = {"yes_no": "yes / no", "single": "single choice", "ranked": "ranked choice", "verdict": "verdict"}
+
+
 def show_proposal(p: dict[str, Any]) -> None:
-    out.print(f"[bold]{p['id']}[/bold]  {p['title']}", highlight=False)
-    show_fields(
-        p,
-        [
-            "group",
-            "status",
-            "voting_type",
-            "options",
-            "threshold_type",
-            "subject",
-            "deadline",
-            "round",
-            "result",
-            "threshold_met",
-            "outcome",
-            "tally",
-            "shares",
-            "participation",
-            "tied",
-            "vetoed_by",
-        ],
-    )
-    if p.get("provisional"):
+    """A proposal for a person: its state in one sentence first (a standing veto says who and why, not the
+    counts), then the rules, the tally, participation, every instant-runoff round, and every vote."""
+    out.print(Text.assemble((p["id"], "bold"), "  ", p["title"]))
+    out.print(p["summary"], markup=False)
+    facts = [f"group {p['group']}", VOTING_TYPES.get(p["voting_type"], p["voting_type"])]
+    facts.append(f"{p['threshold_type']} ({p['threshold']})")
+    facts.append(p["status"] + (f", round {p['round']}" if p["round"] > 1 else ""))
+    out.print(" · ".join(facts), markup=False)
+    show_fields(p, ["subject", "deadline"])
+    decided_by_count = p.get("outcome") != "vetoed" and (p["status"] != "open" or p["votes"])
+    if decided_by_count and p["voting_type"] != "verdict":
+        show_fields({k: p.get(k) for k in ("result", "threshold_met", "tied")})
+    if p["votes"] or p["status"] != "open":
+        rows = [
+            {
+                "option": o,
+                "first choices" if p["voting_type"] == "ranked" else "votes": p["tally"].get(o, 0),
+                "share": percent(p["shares"].get(o, 0)),
+                **({"support": p.get("support", {}).get(o, 0)} if p["weighted"] else {}),
+            }
+            for o in p["options"]
+        ]
+        show_table(rows)
+    taking_part = f"{p['ballots']} of {p['eligible']} counted voters have voted ({percent(p['participation'])})"
+    out.print("participation: " + taking_part, markup=False)
+    if p.get("rounds"):
+        show_rounds(p["options"], p["rounds"])
+    if p.get("provisional") and p["status"] == "open" and p["votes"]:
         out.print("(provisional: the figures as if finalized now)")
     if p.get("votes"):
         show_table(p["votes"], ["voter", "vote", "confidence", "comment"])
+
+
+def show_rounds(options: list[str], rounds: list[dict[str, Any]]) -> None:
+    """Every instant-runoff round: each option's count, who was eliminated, how many ballots were exhausted."""
+    out.print("instant runoff, round by round:")
+    out_of_count: set[str] = set()
+    for n, r in enumerate(rounds, 1):
+        counts = ", ".join(f"{o} {number(v)}" for o, v in r["counts"].items() if o in options and o not in out_of_count)
+        out_of_count.add(r.get("eliminated") or "")
+        line = f"  round {n}: {counts or 'no continuing ballots'}"
+        if r.get("eliminated"):
+            line += f"; eliminated {r['eliminated']}"
+        if r.get("exhausted"):
+            line += f"; {number(r['exhausted'])} exhausted"
+        out.print(line, markup=False)
 
 
 @proposal_app.command("create")
@@ -360,7 +385,11 @@ def proposal_vote(
 ) -> None:
     """Cast or replace your vote."""
     result = call(lambda api: api.cast_vote(proposal_id, vote, comment, confidence, evidence))
-    emit(result, as_json, lambda r: out.print(f"{'replaced' if r['replaced'] else 'recorded'}: {r['vote']}"))
+    emit(
+        result,
+        as_json,
+        lambda r: out.print(f"{'replaced' if r['replaced'] else 'recorded'}: {text(r['vote'], 'vote')}", markup=False),
+    )
 
 
 @proposal_app.command("show")

@@ -90,11 +90,12 @@ def queue(api: Api) -> Queue:
     to_vote: list[dict[str, Any]] = []
     to_finalize: list[dict[str, Any]] = []
     other: list[dict[str, Any]] = []
-    for summary in api.list_proposals(status="open", limit=200):
-        p = api.get_proposal(summary["id"])
+    for row in api.list_proposals(status="open", limit=200):
+        p = api.get_proposal(row["id"])
         eligible = {v["member"]: v for v in p["eligible_voters"]}
         voted = {b["voter"] for b in p["votes"]}
-        item = {**summary, "kind": p["kind"], "ballots": len(voted), "eligible": len(eligible)}
+        item = {**row, "kind": p["kind"], "ballots": len(voted), "eligible": len(eligible)}
+        item.update(summary=p["summary"], vetoed=bool(p.get("vetoed_by")))
         everyone = all(name in voted for name, v in eligible.items() if not v["advisory"])
         manages = me.is_admin or roles.get(p["group"]) in ("owner", "admin")
         if me.name in eligible and me.name not in voted and not p["voting_closed"]:
