@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -57,8 +58,62 @@ def new_app(help: str, *, completion: bool = False) -> typer.Typer:
     return typer.Typer(cls=AccordGroup, help=help, no_args_is_help=True, add_completion=completion)
 
 
+# The operations by their MCP/REST names, as the CLI names them: a refusal that tells the caller what to do next
+# names the command a person at a shell would type (tests check every entry against both faces).
+COMMANDS = {
+    "whoami": "accord member whoami",
+    "list_groups": "accord group list",
+    "list_members": "accord group members",
+    "create_proposal": "accord proposal create",
+    "cast_vote": "accord proposal vote",
+    "get_proposal": "accord proposal show",
+    "list_proposals": "accord proposal list",
+    "finalize_proposal": "accord proposal finalize",
+    "cancel_proposal": "accord proposal cancel",
+    "wait_proposal": "accord proposal wait",
+    "resolve_proposal": "accord proposal resolve",
+    "get_decision_record": "accord proposal record",
+    "create_milestone": "accord milestone create",
+    "get_milestone": "accord milestone show",
+    "list_milestones": "accord milestone list",
+    "complete_checkpoint": "accord milestone complete",
+    "update_checkpoint": "accord milestone update",
+    "add_checkpoint": "accord milestone add-checkpoint",
+    "delete_checkpoint": "accord milestone delete-checkpoint",
+    "reopen_milestone": "accord milestone reopen",
+    "gate_request": "accord gate request",
+    "gate_vote": "accord gate vote",
+    "gate_tally": "accord gate tally",
+    "gate_wait": "accord gate wait",
+    "gate_close": "accord gate close",
+    "send_message": "accord inbox send",
+    "check_inbox": "accord inbox list",
+    "recv_message": "accord inbox recv",
+    "peek_message": "accord inbox peek",
+    "claim_message": "accord inbox claim",
+    "complete_message": "accord inbox complete",
+    "release_message": "accord inbox release",
+    "create_consultation": "accord consult create",
+    "submit_contribution": "accord consult submit",
+    "get_consultation": "accord consult show",
+    "create_completion_gate": "accord completion create",
+    "signal_completion": "accord completion signal",
+    "get_completion_gate": "accord completion show",
+    "sweep": "accord sweep",
+}
+
+
+def cli_message(exc: AccordError) -> str:
+    """The refusal's message with the operations it names (and only those) spelled as CLI commands."""
+    message = exc.message
+    for name in exc.mentions:
+        if name in COMMANDS:
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", COMMANDS[name], message)
+    return message
+
+
 def fail(exc: AccordError) -> NoReturn:
-    err.print(f"error: {exc.message}", markup=False)
+    err.print(f"error: {cli_message(exc)}", markup=False)
     raise typer.Exit(exc.exit_code)
 
 

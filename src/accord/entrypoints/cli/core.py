@@ -113,10 +113,14 @@ def audit(
     ref: Annotated[str | None, typer.Option(help="Only events about this (a proposal id, group:NAME, ...).")] = None,
     after: Annotated[int, typer.Option(help="Only events after this id.")] = 0,
     limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    latest: Annotated[
+        int | None, typer.Option(help="Only the newest N events (1-500), oldest first, like `tail`.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The audit log: who did what, when."""
-    rows = call(lambda api: api.audit(ref, after, limit))
+    """The audit log, oldest first: who did what, when (the first --limit events after --after, or the newest
+    --latest N)."""
+    rows = call(lambda api: api.audit(ref, after, limit, latest))
     emit(rows, as_json, lambda r: show_table(r, ["id", "at", "type", "actor", "group", "ref"]))
 
 
@@ -190,8 +194,8 @@ def group_add_member(
     member: str,
     role: Annotated[str, typer.Option(help="owner, admin or member.")] = "member",
     weight: Annotated[str, typer.Option(help="Vote weight, > 0.")] = "1",
-    advisory: Annotated[bool, typer.Option("--advisory", help="Votes are shown, never counted.")] = False,
-    veto: Annotated[bool, typer.Option("--veto", help="A 'no' vetoes yes/no proposals.")] = False,
+    advisory: Annotated[bool, typer.Option("--advisory/--no-advisory", help="Votes are shown, never counted.")] = False,
+    veto: Annotated[bool, typer.Option("--veto/--no-veto", help="A 'no' vetoes yes/no proposals.")] = False,
     expertise: Annotated[list[str] | None, typer.Option(help="Expertise tags (repeat or comma-separate).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -330,7 +334,10 @@ def proposal_create(
     threshold: Annotated[str | None, typer.Option(help="With custom: the share needed, e.g. 0.6.")] = None,
     quorum: Annotated[str | None, typer.Option(help="Fraction of eligible voters who must vote.")] = None,
     min_votes: Annotated[int | None, typer.Option(help="Minimum number of ballots.")] = None,
-    weighted: Annotated[bool | None, typer.Option("--weighted", help="Count weight x confidence.")] = None,
+    weighted: Annotated[
+        bool | None,
+        typer.Option("--weighted/--no-weighted", help="Count weight x confidence (default: no, or the preset's)."),
+    ] = None,
     weighted_denominator: Annotated[str | None, typer.Option(help="weights or scores.")] = None,
     deadline: Annotated[str | None, typer.Option(help="ISO-8601 instant after which no vote is accepted.")] = None,
     deadline_hours: Annotated[str | None, typer.Option(help="Hours from now after which no vote is accepted.")] = None,
@@ -340,11 +347,21 @@ def proposal_create(
     ] = None,
     max_rounds: Annotated[int | None, typer.Option(help="Last round allowed (default 2).")] = None,
     domain: Annotated[str | None, typer.Option(help="Field of the decision, for expert override.")] = None,
-    critical: Annotated[bool, typer.Option("--critical", help="Unanimity of 3+ needs a human's check.")] = False,
+    critical: Annotated[
+        bool, typer.Option("--critical/--no-critical", help="Unanimity of 3+ needs a human's check.")
+    ] = False,
     preset: Annotated[
         str | None, typer.Option(help="simple_majority, supermajority, unanimous, weighted, ranked_choice.")
     ] = None,
-    prevent_self_vote: Annotated[bool | None, typer.Option("--prevent-self-vote", help="You may not vote.")] = None,
+    allow_abstain: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-abstain/--no-allow-abstain", help="Whether abstaining is allowed (never under unanimous)."
+        ),
+    ] = None,
+    prevent_self_vote: Annotated[
+        bool | None, typer.Option("--prevent-self-vote/--no-prevent-self-vote", help="Whether you may not vote.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Open a proposal; prints its id (with --json, the whole proposal)."""
@@ -363,6 +380,7 @@ def proposal_create(
         "deadline": deadline,
         "deadline_hours": deadline_hours,
         "subject": subject,
+        "allow_abstain": allow_abstain,
         "on_no_consensus": split_list(on_no_consensus),
         "max_rounds": max_rounds,
         "domain": domain,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from accord.domain.errors import ValidationError
+from accord.domain.errors import AccordError, ValidationError
 from accord.entrypoints.cli.common import (
     APPROVED,
     PENDING,
@@ -141,11 +141,31 @@ def gate_wait(
     do not proceed."""
     with handled():
         api = backend()
+        if sys.stderr.isatty():  # a person is watching: say what we wait for (scripts get only the answer)
+            announce_wait(api, subject, timeout, group)
         result = api.gate_wait(subject, timeout, group)
     emit(result, as_json, show_gate)
     if result.get("timed_out"):
         err.print(f"still pending after {timeout:g}s: do not proceed", markup=False)
     leave(api, gate_exit(result))
+
+
+def announce_wait(api: Any, subject: str, timeout: float, group: str | None) -> None:
+    """One line on stderr: which request, what ends the wait, who is awaited, how long at most."""
+    try:
+        g = api.gate_tally(subject, group)
+    except AccordError:  # the wait itself reports the refusal
+        err.print(f"waiting up to {timeout:g}s for the gate on {subject!r}...", markup=False)
+        return
+    if g.get("closed"):
+        return
+    awaiting = f"; awaiting {', '.join(g['awaiting'])}" if g.get("awaiting") else ""
+    err.print(
+        f"waiting up to {timeout:g}s for {g['id']} ({g['subject']} in {g['group']}) to be approved, vetoed or "
+        f"rejected: now {g['status']}, {g['ballots']} of {g['eligible']} gate voters have voted{awaiting} "
+        "(Ctrl-C stops waiting; the request stays open)",
+        markup=False,
+    )
 
 
 @gate_app.command("close")
@@ -217,7 +237,7 @@ def inbox_peek(type: TypeOpt = None, subject: SubjectOpt = None, as_json: JsonFl
 
 @inbox_app.command("list")
 def inbox_list(
-    unread: Annotated[bool, typer.Option("--unread", help="Only messages not received yet.")] = False,
+    unread: Annotated[bool, typer.Option("--unread/--all", help="Only messages not received yet, or all.")] = False,
     since: Annotated[str | None, typer.Option(help="Only messages after this ISO-8601 instant.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many (1-100).")] = 100,
     as_json: JsonFlag = False,

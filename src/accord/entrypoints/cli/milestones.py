@@ -216,7 +216,8 @@ def milestone_add_checkpoint(
     description: Annotated[str, typer.Option(help="What the step is.")] = "",
     depends_on: DependsOn = None,
     requires_consensus: Annotated[
-        bool, typer.Option("--requires-consensus", help="Open a yes/no approval proposal for it.")
+        bool,
+        typer.Option("--requires-consensus/--no-requires-consensus", help="Open a yes/no approval proposal for it."),
     ] = False,
     consensus_group: Annotated[
         str | None, typer.Option(help="The approving group (implies --requires-consensus).")
