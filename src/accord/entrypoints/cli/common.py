@@ -185,7 +185,9 @@ def show_table(rows: list[dict[str, Any]], columns: Sequence[str] | None = None)
     if not rows:
         out.print("(none)")
         return
-    out.print(table(rows, list(columns or rows[0].keys())))
+    with out.capture() as captured:
+        out.print(table(rows, list(columns or rows[0].keys()), out.width))
+    out.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))  # no trailing blanks
 
 
 def split_list(values: list[str] | None) -> list[str] | None:

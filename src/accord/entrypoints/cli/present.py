@@ -68,20 +68,31 @@ def cell(value: Any, column: str) -> str:
     return text(value, column)
 
 
-def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Table:
-    """A plain table (columns apart by two spaces, as `kubectl get` or `docker ps` print them) in which ids,
-    names and instants stay whole on one line, whatever the width; other text wraps at words, never cut."""
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int = 80) -> Table:
+    """A plain table (columns two spaces apart, as `kubectl get` or `docker ps` print them; one space when the
+    terminal is too narrow for two) in which ids, names and instants stay whole on one line; other text wraps at
+    words, never cut."""
     cells = [[cell(row.get(c), c) for c in columns] for row in rows]
-    grid = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    headings: list[str] = []
+    whole: list[int | None] = []  # the width a column keeps whole, or None when it may wrap
     for i, column in enumerate(columns):
         values = [r[i] for r in cells if r[i]]
         raw = [row[column] for row in rows if row.get(column) is not None]
         instants = bool(raw) and all(isinstance(v, str) and INSTANT.match(v) for v in raw)
-        heading = f"{column} (UTC)" if instants else column
-        whole = column in UNBROKEN or column.endswith("_id") or (values and all(ID.match(v) for v in values))
-        if whole:
-            width = max([len(column), *(len(v) for v in values)])
-            grid.add_column(heading, no_wrap=True, min_width=width)
+        headings.append(f"{column} (UTC)" if instants else column)
+        unbroken = (
+            column in UNBROKEN
+            or column.endswith("_id")
+            or instants
+            or bool(values and all(ID.match(v) for v in values))
+        )
+        whole.append(max([len(headings[i]), *(len(v) for v in values)]) if unbroken else None)
+    fixed = sum(w for w in whole if w is not None) + 2 * (len(columns) - 1)
+    tight = fixed + 4 * whole.count(None) > width  # leave the wrapping columns a few characters each
+    grid = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", collapse_padding=tight)
+    for heading, keep in zip(headings, whole, strict=True):
+        if keep is not None:
+            grid.add_column(heading, no_wrap=True, min_width=keep)
         else:
             grid.add_column(heading, overflow="fold")
     for row in cells:
