@@ -29,7 +29,8 @@ Exit codes of `accord gate wait` and `accord gate tally` (and the status the too
   voters listed as awaited.
 - 75 conflict: the subject already has an open request (the message names it): do not open another; wait on
   that one or vote on it.
-- 64 usage error, 65 invalid input: fix the command or its input.
+- 64 usage error: fix the command (accord gate --help shows its usage).
+- 65 invalid input: fix the input the message names.
 - 66 not found (or not visible to you): check the id, subject and group.
 - 69 store or server unavailable: retry later; never treat it as an approval.
 - 77 not permitted, or a bad token: check ACCORD_TOKEN and your group membership.
@@ -71,9 +72,12 @@ HUMANS = """\
 
 Open the web page (sign in with your member token) or run `accord proposal list --status open` to see what
 waits for your vote; `accord proposal show <id>` shows the tally and every vote with its comment.
-Vote with a comment explaining your reasoning: accord proposal vote <id> yes --comment "..." (gates: accord gate
-vote <id> no --comment "...").
-Finalize a proposal once everyone has voted, after its deadline, or once the outcome is settled
-(accord proposal finalize <id>). Escalations wait for a human owner/admin: accord proposal resolve <id> <decision>
---rationale "...". The decision record, with every dissent, is `accord proposal record <id>`.
+Vote with a comment explaining your reasoning:
+  accord proposal vote <id> yes --comment "..."
+  accord gate vote <id> no --comment "..."        (a gate guarding an action)
+Finalize a proposal once everyone has voted, after its deadline, or once the outcome is settled:
+  accord proposal finalize <id>
+Escalations wait for a human owner/admin:
+  accord proposal resolve <id> <decision> --rationale "..."
+The decision record, with every dissent: accord proposal record <id>
 """
