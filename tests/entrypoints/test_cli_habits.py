@@ -69,7 +69,10 @@ def test_version_and_shell_completion(tmp_path: Path) -> None:
     shown = CliRunner().invoke(app, ["--version"])
     assert (shown.exit_code, shown.stdout) == (0, f"accord {version('accord')}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
-    script = subprocess.run([ACCORD, "--show-completion=bash"], env=env, capture_output=True, text=True)
+    # Typer finds the shell from the parent process, as it would in a terminal ("; true": bash does not exec).
+    script = subprocess.run(
+        ["bash", "-c", f"{ACCORD} --show-completion; true"], env=env, capture_output=True, text=True
+    )
     assert script.returncode == 0 and "_ACCORD_COMPLETE=complete_bash" in script.stdout
     words = {**env, "_ACCORD_COMPLETE": "complete_bash", "COMP_WORDS": "accord gate v", "COMP_CWORD": "2"}
     completed = subprocess.run([ACCORD], env=words, capture_output=True, text=True, cwd=tmp_path)
