@@ -30,7 +30,10 @@ HINT = "run `accord init` first (or set ACCORD_DATABASE_URL)"
 NO_STORE_NEEDED = {"init", "instructions"}
 # A valid dummy for each argument or required option that the type alone does not decide.
 # Commands whose usage check is in the command itself (one of two forms must be given).
-EXTRA = {("milestone", "create"): ["--title", "x"], ("milestone", "add-checkpoint"): ["--title", "x"]}
+EXTRA: dict[tuple[str, ...], list[str]] = {
+    ("milestone", "create"): ["--title", "x"],
+    ("milestone", "add-checkpoint"): ["--title", "x"],
+}
 DUMMIES = {"payload": "{}", "vote": "yes", "signal": "complete", "participant": "ana", "order": "1"}
 
 
