@@ -174,7 +174,7 @@ def show_fields(data: dict[str, Any], keys: Sequence[str] | None = None) -> None
     """`key: value` lines for a person (empty values left out; no Python reprs)."""
     for key in keys or list(data):
         value = data.get(key)
-        if value is None or (isinstance(value, dict | list) and not value):
+        if value is None or (isinstance(value, dict | list | str) and not value):
             continue
         line = Text.assemble((key, "bold"), ": ", text(value, key))
         out.print(line)
