@@ -19,6 +19,7 @@ OUTCOME_WORDS = {
     "no_consensus": "no consensus",
     "revote": "re-vote",
     "escalated": "escalated",
+    "expired": "expired",
 }
 
 

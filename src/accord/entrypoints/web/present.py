@@ -5,15 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-OUTCOMES = {
-    "passed": "passed",
-    "rejected": "rejected",
-    "vetoed": "vetoed",
-    "no_quorum": "not enough votes",
-    "no_consensus": "no consensus",
-    "revote": "re-vote",
-    "expired": "expired",
-}
+from accord.domain.summary import OUTCOME_WORDS
+
+OUTCOMES = OUTCOME_WORDS  # the words every face uses for an outcome
 VOTING_TYPES = {"yes_no": "yes / no", "single": "single choice", "ranked": "ranked choice", "verdict": "verdict"}
 
 
