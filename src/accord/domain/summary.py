@@ -22,6 +22,8 @@ OUTCOME_WORDS = {
     "expired": "expired",
 }
 
+VOTING_TYPE_WORDS = {"yes_no": "yes / no", "single": "single choice", "ranked": "ranked choice", "verdict": "verdict"}
+
 
 def veto_text(vetoed_by: Sequence[str], comments: Mapping[str, str | None]) -> str:
     """'vetoed by cy: no rollback plan' (several holders: '…; dee: …'); a holder without a comment is named alone."""

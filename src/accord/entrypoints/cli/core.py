@@ -12,6 +12,7 @@ import typer
 from rich.text import Text
 
 from accord.domain.errors import AccordError
+from accord.domain.summary import VOTING_TYPE_WORDS
 from accord.entrypoints.cli.common import (
     PENDING,
     JsonFlag,
@@ -269,15 +270,12 @@ def group_policy(
 # -- proposals ---------------------------------------------------------------------------------------------
 
 
-VOTING_TYPES = {"yes_no": "yes / no", "single": "single choice", "ranked": "ranked choice", "verdict": "verdict"}
-
-
 def show_proposal(p: dict[str, Any]) -> None:
     """A proposal for a person: its state in one sentence first (a standing veto says who and why, not the
     counts), then the rules, the tally, participation, every instant-runoff round, and every vote."""
     out.print(Text.assemble((p["id"], "bold"), "  ", p["title"]))
     out.print(p["summary"], markup=False)
-    facts = [f"group {p['group']}", VOTING_TYPES.get(p["voting_type"], p["voting_type"])]
+    facts = [f"group {p['group']}", VOTING_TYPE_WORDS.get(p["voting_type"], p["voting_type"])]
     facts.append(f"{p['threshold_type']} ({p['threshold']})")
     facts.append(p["status"] + (f", round {p['round']}" if p["round"] > 1 else ""))
     out.print(" · ".join(facts), markup=False)

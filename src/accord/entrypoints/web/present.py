@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from accord.domain.summary import OUTCOME_WORDS
+from accord.domain.summary import OUTCOME_WORDS, VOTING_TYPE_WORDS
 
 OUTCOMES = OUTCOME_WORDS  # the words every face uses for an outcome
-VOTING_TYPES = {"yes_no": "yes / no", "single": "single choice", "ranked": "ranked choice", "verdict": "verdict"}
+VOTING_TYPES = VOTING_TYPE_WORDS
 
 
 def parse(value: str | datetime | None) -> datetime | None:
