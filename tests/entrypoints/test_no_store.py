@@ -208,9 +208,24 @@ def test_commands_that_need_no_store_run_anywhere(elsewhere: Path) -> None:
     assert printed.exit_code == 0
     server = json.loads(printed.stdout)["mcpServers"]["accord"]
     assert server["env"] == {"ACCORD_DATABASE_URL": f"sqlite:///{elsewhere / 'accord.db'}", "ACCORD_TOKEN": "acc_mine"}
-    assert (
-        printed.stderr == f"note: no Accord store at sqlite:///{elsewhere / 'accord.db'} yet: run `accord init` first\n"
+    note = f"note: no Accord store at sqlite:///{elsewhere / 'accord.db'} yet: run `accord init` first\n"
+    assert printed.stderr == note
+    assert (server["command"], server["args"]) == (ACCORD, ["mcp"])  # absolute: works from the client's directory
+    placeholder = json.loads(runner.invoke(app, ["mcp", "--print-config"]).stdout)
+    assert placeholder["mcpServers"]["accord"]["env"]["ACCORD_TOKEN"] == "REPLACE_WITH_A_MEMBER_TOKEN"
+    remote = runner.invoke(
+        app, ["mcp", "--print-config"], env={"ACCORD_URL": "http://127.0.0.1:9/", "ACCORD_TOKEN": "acc_mine"}
     )
+    assert json.loads(remote.stdout) == {
+        "mcpServers": {
+            "accord": {
+                "type": "http",
+                "url": "http://127.0.0.1:9/mcp",
+                "headers": {"Authorization": "Bearer acc_mine"},
+            }
+        }
+    }
+    assert remote.stderr == ""
     assert list(elsewhere.iterdir()) == []
 
 
