@@ -454,7 +454,7 @@ def proposal_wait(
 ) -> None:
     """Wait for a decision. Exit 0 passed, 2 vetoed, 1 any other final outcome, 3 still open at the timeout."""
     result = call(lambda api: api.wait_proposal(proposal_id, timeout))
-    emit(result, as_json, lambda r: out.print(f"{r['id']}: {r['status']} ({r.get('outcome')})"))
+    emit(result, as_json, lambda r: out.print(f"{r['id']} {r['status']}: {r['summary']}", markup=False))
     raise typer.Exit(wait_exit_code(result))
 
 
