@@ -150,9 +150,22 @@ def backend() -> Any:
 
 
 def call(op: Callable[[Any], Any]) -> Any:
-    """Run one operation against the backend, mapping refusals to exit codes."""
+    """Run one operation against the backend, mapping refusals to exit codes; its connections are closed after."""
     with handled():
-        return op(backend())
+        api = backend()
+        try:
+            return op(api)
+        finally:
+            release(api)
+
+
+def release(api: Any) -> None:
+    """Close what `backend()` opened: the store's pooled connections, or the HTTP client."""
+    services = getattr(api, "services", None)
+    if services is not None:
+        services.ctx.engine.dispose()
+    elif hasattr(api, "close"):
+        api.close()
 
 
 def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:

@@ -23,6 +23,7 @@ from accord.entrypoints.cli.common import (
     handled,
     new_app,
     out,
+    release,
     show_table,
 )
 
@@ -55,14 +56,12 @@ def leave(api: Any, code: int) -> NoReturn:
     """Exit at once after a blocking wait: the script waiting on us is released as soon as the answer is out,
     not after the interpreter's teardown of every loaded module (~0.2 s). Output is flushed and the store's
     pooled connections are closed first; in-process callers (CliRunner) get an ordinary exit."""
+    release(api)
     if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
         raise typer.Exit(code)
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()
-    services = getattr(api, "services", None)
-    if services is not None:
-        services.ctx.engine.dispose()
     os._exit(code)
 
 
