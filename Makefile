@@ -45,6 +45,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/votes_http.py
 	$(BIN)/python bench/milestones.py
 	$(BIN)/python bench/wait_latency.py
+	$(BIN)/python bench/awaiting.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

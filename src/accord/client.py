@@ -243,9 +243,9 @@ class AccordClient:
         return self._one("GET", f"/proposals/{_p(proposal_id)}", params={"history": history})
 
     def list_proposals(
-        self, group: str | None = None, status: str | None = None, limit: int = 100
+        self, group: str | None = None, status: str | None = None, limit: int = 100, awaiting_me: bool = False
     ) -> list[dict[str, Any]]:
-        params = {"group": group, "status": status, "limit": limit}
+        params = {"group": group, "status": status, "limit": limit, "awaiting": "me" if awaiting_me else None}
         return self._many("GET", "/proposals", params=params)
 
     def finalize_proposal(self, proposal_id: str, mitigation: str | None = None) -> dict[str, Any]:
@@ -370,6 +370,12 @@ class AccordClient:
     def gate_close(self, request_id: str) -> dict[str, Any]:
         return self._one("POST", f"/gates/{_p(request_id)}/close")
 
+    def gate_list(
+        self, status: str | None = None, group: str | None = None, awaiting_me: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        params = {"status": status, "group": group, "awaiting": "me" if awaiting_me else None, "limit": limit}
+        return self._many("GET", "/gates", params=params)
+
     # -- inbox ---------------------------------------------------------------------------------------------
 
     def send_message(
@@ -399,6 +405,9 @@ class AccordClient:
 
     def peek_message(self, type: str | None = None, subject: str | None = None) -> dict[str, Any] | None:
         return self._maybe("GET", "/inbox/peek", params={"type": type, "subject": subject})
+
+    def mark_message_read(self, message_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/messages/{_p(message_id)}/read")
 
     def claim_message(self, message_id: str, timeout_seconds: int = 300) -> dict[str, Any]:
         body = {"timeout_seconds": timeout_seconds}
@@ -435,6 +444,11 @@ class AccordClient:
     def get_consultation(self, consultation_id: str) -> dict[str, Any]:
         return self._one("GET", f"/consultations/{_p(consultation_id)}")
 
+    def list_consultations(
+        self, group: str | None = None, flagged: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return self._many("GET", "/consultations", params={"group": group, "flagged": flagged, "limit": limit})
+
     def create_completion_gate(
         self,
         group: str,
@@ -461,6 +475,12 @@ class AccordClient:
 
     def get_completion_gate(self, gate_id: str) -> dict[str, Any]:
         return self._one("GET", f"/completion-gates/{_p(gate_id)}")
+
+    def list_completion_gates(
+        self, group: str | None = None, status: str | None = None, awaiting_me: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        params = {"group": group, "status": status, "awaiting": "me" if awaiting_me else None, "limit": limit}
+        return self._many("GET", "/completion-gates", params=params)
 
     def sweep(self) -> dict[str, Any]:
         return self._one("POST", "/sweep")

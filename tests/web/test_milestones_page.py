@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import sys
+import threading
 from typing import Any
 
-from accord.entrypoints.web.graph import NODE_H, layout
+from accord.entrypoints.web.graph import NODE_H, NODE_W, layout
 from tests.web.conftest import Site
 from tests.web.server import csrf_in
 from tests.web.test_accessibility import audit
@@ -38,8 +40,76 @@ def test_the_graph_puts_each_checkpoint_below_its_dependencies(site: Site) -> No
     assert graph.height > 4 * NODE_H
     other = layout(site.world.api("bob").get_milestone(backend["id"]))
     external = next(n for n in other.nodes if n.status == "external")
-    assert external.key == f"{ms['id']}:1" and external.href == ""
+    assert external.key == f"{ms['id']}:1" and external.href == f"/milestones/{ms['id']}"
+    assert external.title == "Code complete" and external.sub == "v2.0 Release #1"
     assert other.nodes[-1].y > external.y
+
+
+def test_cross_milestone_checkpoints_are_named_by_title_only_for_those_who_may_see_them(site: Site) -> None:
+    site.world.group("platform", {"bob": {}, "pat": {"kind": "human"}})
+    ms = release(site)
+    platform = site.world.api("bob").create_milestone(
+        "Platform", group="platform", checkpoints=[{"title": "Cluster", "depends_on": [f"{ms['id']}:2"]}]
+    )
+    seen = site.world.api("bob").get_milestone(platform["id"])["external"]
+    assert seen == [
+        {
+            "ref": f"{ms['id']}:2",
+            "milestone_id": ms["id"],
+            "order": 2,
+            "completed": False,
+            "title": "Tests passing",
+            "milestone_title": "v2.0 Release",
+        }
+    ]
+    hidden = site.world.api("pat").get_milestone(platform["id"])["external"]
+    assert hidden[0]["title"] is None and hidden[0]["milestone_title"] is None
+    page = site.client("pat").get(f"/milestones/{platform['id']}").text
+    assert "Tests passing" not in page and "v2.0 Release" not in page and f"{ms['id']}:2" in page
+    page = site.client("bob").get(f"/milestones/{platform['id']}").text
+    assert 'aria-label="Tests passing (v2.0 Release, not completed): other milestone"' in page
+    assert f'<a href="/milestones/{ms["id"]}">Tests passing</a> <span class="quiet">(v2.0 Release, #2)</span>' in page
+
+
+def test_a_long_edge_is_routed_around_the_nodes_between(site: Site) -> None:
+    ms = site.world.api("bob").create_milestone(
+        "Skip",
+        group="backend-team",
+        checkpoints=[{"title": "A"}, {"title": "B", "depends_on": [1]}, {"title": "C", "depends_on": [1, 2]}],
+    )
+    graph = layout(site.world.api("bob").get_milestone(ms["id"]))
+    b = next(n for n in graph.nodes if n.key == "2")
+    long_edge = graph.edges[1].path  # 1 -> 3 (edges: 1->2, 1->3, 2->3) passes 2's layer through a bend beside it
+    bends = [tuple(float(v) for v in p.split(",")) for p in long_edge.replace("M", " ").replace("C", " ").split()]
+    beside = [(x, y) for x, y in bends if b.y <= y <= b.y + NODE_H]
+    assert beside and all(not b.x <= x <= b.x + NODE_W for x, _ in beside)
+
+
+def test_a_1200_checkpoint_chain_is_laid_out_without_recursion(site: Site) -> None:
+    steps: list[dict[str, Any]] = [{"title": "Step 1"}]
+    steps += [{"title": f"Step {i}", "depends_on": [i - 1]} for i in range(2, 1201)]
+    ms = site.world.api("bob").create_milestone("Long chain", group="backend-team", checkpoints=steps)
+    milestone = site.world.api("bob").get_milestone(ms["id"])
+    drawn: list[Any] = []
+
+    def lay_out() -> None:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(150)  # far below the chain's depth: any recursion on depth fails here
+        try:
+            drawn.append(layout(milestone))
+        finally:
+            sys.setrecursionlimit(limit)
+
+    worker = threading.Thread(target=lay_out)
+    worker.start()
+    worker.join()
+    graph = drawn[0]
+    assert len(graph.nodes) == 1200 and len(graph.edges) == 1199
+    ys = [n.y for n in sorted(graph.nodes, key=lambda n: int(n.key))]
+    assert ys == sorted(ys) and len(set(ys)) == 1200  # each step one row below the one it depends on
+    response = site.client("alice").get(f"/milestones/{ms['id']}")
+    assert response.status_code == 200
+    assert response.text.count('class="node ') == 1200 and 'aria-label="Step 1200: blocked"' in response.text
 
 
 def test_the_milestone_page_shows_progress_graph_links_and_approval(site: Site) -> None:

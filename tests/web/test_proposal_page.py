@@ -268,16 +268,19 @@ def test_only_a_human_owner_of_the_group_sees_and_may_use_the_resolve_form(site:
     assert site.world.api("carol").get_proposal(pid)["status"] == "escalated"
 
 
-def test_a_gate_shows_its_own_status_and_takes_votes_by_its_rules(site: Site) -> None:
+def test_a_gate_at_its_proposal_address_goes_to_its_own_page(site: Site) -> None:
     gate = site.world.api("bob").gate_request("deploy api", {"version": "2.0"}, group="backend-team")
     gid = gate["request_id"]
     client = site.client("alice")
-    page = client.get(f"/proposals/{gid}").text
+    moved = client.get(f"/proposals/{gid}")
+    assert (moved.status_code, moved.headers["location"]) == (303, f"/gates/{gid}")
+    page = client.get(f"/gates/{gid}").text
     assert "Gate on <code>deploy api</code>" in page and "pending" in page
     assert 'name="confidence"' not in page  # a gate ballot is yes, no or abstain with a comment
-    assert 'action="/proposals/' + gid + '/finalize"' not in page
+    assert "/finalize" not in page
+    # The old vote address still takes a gate ballot by the gate's rules, and lands on the gate's page.
     response = client.post(f"/proposals/{gid}/vote", data={"csrf": csrf_in(page), "vote": "yes", "comment": "Go"})
-    assert response.status_code == 303
+    assert (response.status_code, response.headers["location"]) == (303, f"/gates/{gid}?done=vote#votes")
     assert site.world.api("alice").gate_tally(gid)["tally"]["yes"] == 1
     bob = site.client("bob")
     refused = bob.post(f"/proposals/{gid}/vote", data={"csrf": csrf_in(bob.get("/").text), "vote": "yes"})

@@ -148,9 +148,11 @@ class CoreApi(ApiBase):
         return self.services.proposals.get(self.actor, proposal_id, with_history=history)
 
     def list_proposals(
-        self, group: str | None = None, status: str | None = None, limit: int = 100
+        self, group: str | None = None, status: str | None = None, limit: int = 100, awaiting_me: bool = False
     ) -> list[dict[str, Any]]:
-        return self.services.proposals.search(self.actor, group=group, status=status, limit=limit)
+        return self.services.proposals.search(
+            self.actor, group=group, status=status, limit=limit, awaiting_me=awaiting_me
+        )
 
     def finalize_proposal(self, proposal_id: str, mitigation: str | None = None) -> dict[str, Any]:
         return self.services.proposals.finalize(self.actor, proposal_id, mitigation=mitigation)

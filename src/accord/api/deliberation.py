@@ -27,6 +27,11 @@ class DeliberationApi(ApiBase):
     def get_consultation(self, consultation_id: str) -> dict[str, Any]:
         return self.services.deliberation.get_consultation(self.actor, consultation_id)
 
+    def list_consultations(
+        self, group: str | None = None, flagged: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return self.services.deliberation.list_consultations(self.actor, group=group, flagged=flagged, limit=limit)
+
     def create_completion_gate(
         self,
         group: str,
@@ -53,6 +58,13 @@ class DeliberationApi(ApiBase):
 
     def get_completion_gate(self, gate_id: str) -> dict[str, Any]:
         return self.services.deliberation.get_completion_gate(self.actor, gate_id)
+
+    def list_completion_gates(
+        self, group: str | None = None, status: str | None = None, awaiting_me: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return self.services.deliberation.list_completion_gates(
+            self.actor, group=group, status=status, awaiting_me=awaiting_me, limit=limit
+        )
 
     def sweep(self) -> dict[str, Any]:
         from accord.services.sweeper import sweep_all

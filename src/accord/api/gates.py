@@ -27,6 +27,11 @@ class GateApi(ApiBase):
     def gate_close(self, request_id: str) -> dict[str, Any]:
         return self.services.gates.close(self.actor, request_id)
 
+    def gate_list(
+        self, status: str | None = None, group: str | None = None, awaiting_me: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return self.services.gates.listing(self.actor, status=status, group=group, awaiting_me=awaiting_me, limit=limit)
+
     # -- inbox ---------------------------------------------------------------------------------------------
 
     def send_message(
@@ -57,6 +62,9 @@ class GateApi(ApiBase):
 
     def peek_message(self, type: str | None = None, subject: str | None = None) -> dict[str, Any] | None:
         return self.services.inbox.peek(self.actor, type=type, subject=subject)
+
+    def mark_message_read(self, message_id: str) -> dict[str, Any]:
+        return self.services.inbox.mark_read(self.actor, message_id)
 
     def claim_message(self, message_id: str, timeout_seconds: int = 300) -> dict[str, Any]:
         return self.services.inbox.claim(self.actor, message_id, timeout_seconds)

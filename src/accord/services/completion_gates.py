@@ -9,11 +9,11 @@ from accord.domain import completion as cg
 from accord.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from accord.domain.members import Member
 from accord.domain.proposals import MAX_COMMENT, check_text
-from accord.services.access import require_group
+from accord.services.access import require_group, visible_groups
 from accord.services.context import Context, record
 from accord.services.ids import new_id
 from accord.services.notices import send_system
-from accord.services.proposals import iso
+from accord.services.proposals import MAX_LIMIT, check_limit, iso
 from accord.storage.deliberation_repository import DeliberationRepository
 from accord.storage.uow import UnitOfWork
 
@@ -106,6 +106,42 @@ class CompletionGates:
             row = self._gate(uow, repo, actor, gate_id)
             signals = repo.signals(gate_id)
         return _gate_view(row, signals, now)
+
+    def list_completion_gates(
+        self,
+        actor: Member,
+        *,
+        group: str | None = None,
+        status: str | None = None,
+        awaiting_me: bool = False,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Completion gates of the caller's groups, newest first, each as `get_completion_gate` shows it.
+        status: `open` or `closed` (any closing: consensus_complete, single_agent_complete). awaiting_me:
+        only open gates where the caller is a participant still expected to signal. Two queries."""
+        if status is not None and status not in ("open", "closed"):
+            raise ValidationError(f"status {status!r} is not allowed: use open or closed", field="status")
+        check_limit(limit)
+        now = self.ctx.now()
+        only_open = status == "open" or awaiting_me
+        with self.ctx.uow(write=False) as uow:
+            if group is not None:
+                require_group(uow, actor, group)
+            repo = DeliberationRepository(uow.conn)
+            # A closed gate's closing may not be recorded yet, so `closed` reads past `limit` and filters.
+            fetch = limit if status is None or only_open else MAX_LIMIT
+            rows = repo.gates(visible_groups(uow, actor), group=group, recorded_open=only_open, limit=fetch)
+            signals = repo.signals_of([r["id"] for r in rows])
+        listed = []
+        for row in rows:
+            view = _gate_view(row, signals[row["id"]], now)
+            is_open = view["status"] == cg.OPEN
+            if (status == "open" and not is_open) or (status == "closed" and is_open):
+                continue
+            if awaiting_me and not (is_open and actor.name in view["pending"]):
+                continue
+            listed.append(view)
+        return listed[:limit]
 
     def gate_state_in(self, uow: UnitOfWork, gate_id: str, now: datetime) -> dict[str, Any] | None:
         """A gate's view inside the caller's unit of work, without access checks (for milestone checkpoints)."""

@@ -20,14 +20,26 @@ from accord.domain.members import Member
 from accord.domain.proposals import check_text
 from accord.domain.records import build_record
 from accord.domain.tally import tally
-from accord.services.access import require_group
+from accord.services.access import require_group, visible_groups
 from accord.services.completion_gates import CompletionGates
 from accord.services.context import Context, record
 from accord.services.ids import new_id
 from accord.services.notices import send_system
-from accord.services.proposals import ProposalService, iso, proposal_view
+from accord.services.proposals import ProposalService, check_limit, iso, proposal_view
 from accord.storage.deliberation_repository import DeliberationRepository
 from accord.storage.uow import UnitOfWork
+
+LISTED_CONSULTATION = (
+    "id",
+    "group",
+    "title",
+    "contributors",
+    "contributed",
+    "summary",
+    "escalated",
+    "created_by",
+    "created_at",
+)
 
 
 class DeliberationService(CompletionGates):
@@ -182,6 +194,27 @@ class DeliberationService(CompletionGates):
             row = self._consultation(uow, repo, actor, consultation_id)
             answers = repo.answers(consultation_id)
         return _consultation_view(row, answers)
+
+    def list_consultations(
+        self, actor: Member, *, group: str | None = None, flagged: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Consultations of the caller's groups, newest first, each with its synthesis summary (questions,
+        resolved, unresolved, `flagged` for humans, unanswered) but not every answer; `flagged`: only those
+        with a question flagged for humans (split, or a critical conflict). Two queries, however many."""
+        check_limit(limit)
+        with self.ctx.uow(write=False) as uow:
+            if group is not None:
+                require_group(uow, actor, group)
+            repo = DeliberationRepository(uow.conn)
+            rows = repo.consultations(visible_groups(uow, actor), group=group, limit=limit)
+            answers = repo.answers_of([r["id"] for r in rows])
+        listed = []
+        for row in rows:
+            view = _consultation_view(row, answers[row["id"]])
+            if flagged and not view["summary"]["flagged"]:
+                continue
+            listed.append({k: view[k] for k in LISTED_CONSULTATION})
+        return listed
 
     def _consultation(
         self, uow: UnitOfWork, repo: DeliberationRepository, actor: Member, cid: str, *, for_update: bool = False

@@ -17,10 +17,11 @@ from accord.domain.tally import tally
 from accord.services.access import require_group, visible_groups
 from accord.services.context import Context, record
 from accord.services.notices import SYSTEM, send_system
-from accord.services.proposals import ProposalService, iso
+from accord.services.proposals import ProposalService, check_limit, iso
 from accord.storage.uow import UnitOfWork
 
 MAX_WAIT_SECONDS = 3600
+LIST_STATUSES = ("open", "closed")
 GATE_ID = re.compile(r"^prop_[a-z0-9]{12}$")
 
 
@@ -316,6 +317,49 @@ class GateService:
         return closed
 
     # -- reading and waiting -------------------------------------------------------------------------------
+
+    def listing(
+        self,
+        actor: Member,
+        *,
+        status: str | None = None,
+        group: str | None = None,
+        awaiting_me: bool = False,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Gates of the caller's groups (SPEC §5 gate listing), each as `tally` shows it plus `voted` and
+        `awaiting_me`. status: `open` (still taking votes: neither closed nor timed out) or `closed`; open
+        gates come soonest timeout first, closed ones newest first. awaiting_me: only open gates waiting for
+        the caller's ballot. Four queries, however many gates."""
+        if status is not None and status not in LIST_STATUSES:
+            raise ValidationError(f"status {status!r} is not allowed: use open or closed", field="status")
+        check_limit(limit)
+        now = self.ctx.now()
+        live = None if status is None else status == "open"
+        with self.ctx.uow(write=False) as uow:
+            if group is not None:
+                require_group(uow, actor, group)
+            rows = uow.proposals.listing(
+                visible_groups(uow, actor),
+                actor.name,
+                at=now,
+                kind=rules.KIND,
+                group=group,
+                live=live,
+                awaiting=awaiting_me,
+                soonest_first=live is True or awaiting_me,
+                limit=limit,
+            )
+            gates = uow.proposals.get_many([r["id"] for r in rows])
+        mine = {r["id"]: r for r in rows}
+        listed = []
+        for p in gates:
+            view = gate_view(p, now)
+            row = mine[p.id]
+            view["voted"] = row["voted"]
+            view["awaiting_me"] = row["live"] and row["eligible_voter"] and not row["voted"]
+            listed.append(view)
+        return listed
 
     def tally(self, actor: Member, subject: str, group: str | None = None) -> dict[str, Any]:
         """The gate for `subject` (its open request, else its latest) or for a request id, counted now."""

@@ -259,6 +259,30 @@ class InboxService:
             )
         return [message_view(r, now) for r in rows]
 
+    def mark_read(self, actor: Member, message_id: str) -> dict[str, Any]:
+        """Mark one of my messages read without receiving it through `recv` (a person who read it on the web
+        page): `recv` then skips it. Marking a read message again changes nothing (`already_read: true`)."""
+        now = self.ctx.now()
+        with self.ctx.uow() as uow:
+            repo, row = self._load(uow, actor, message_id)
+            already = row.get("read_at") is not None
+            if not already:
+                repo.mark_read_for(message_id, actor.name, now)
+                record(
+                    uow,
+                    "message.received",
+                    at=now,
+                    actor=actor.name,
+                    group=row["group_name"],
+                    ref=f"message:{message_id}",
+                    message_id=message_id,
+                    by=actor.name,
+                    marked_read=True,
+                )
+                row["read_at"] = now
+            uow.commit()
+        return {**message_view(row, now), "already_read": already}
+
     # -- tasks ---------------------------------------------------------------------------------------------
 
     def _load(self, uow: UnitOfWork, actor: Member, message_id: str) -> tuple[InboxRepository, dict[str, Any]]:

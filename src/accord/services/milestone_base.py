@@ -8,9 +8,17 @@ from typing import Any
 
 from accord.domain.errors import NotFoundError, ValidationError
 from accord.domain.members import Member
-from accord.domain.milestones import Checkpoint, CheckpointInput, Milestone, Ref, approval_title, check_order
+from accord.domain.milestones import (
+    Checkpoint,
+    CheckpointInput,
+    Milestone,
+    Node,
+    Ref,
+    approval_title,
+    check_order,
+)
 from accord.domain.proposals import ProposalSpec
-from accord.services.access import require_group
+from accord.services.access import require_group, visible_groups
 from accord.services.completion_gates import open_checkpoint_gate
 from accord.services.context import Context, record
 from accord.services.milestone_views import milestone_view
@@ -102,11 +110,37 @@ class MilestoneBase:
             raise NotFoundError(f"checkpoint {order} not found in {m.id}", milestone_id=m.id, order=order)
         return cp
 
-    def view(self, uow: UnitOfWork, m: Milestone) -> dict[str, Any]:
+    def view(self, uow: UnitOfWork, m: Milestone, actor: Member) -> dict[str, Any]:
         r = repo(uow)
         cps = r.checkpoints(m.id)
         proposals = r.proposal_states([cp.proposal_id for cp in cps if cp.proposal_id])
-        return milestone_view(m, cps, r.milestone_edges(m.id), proposals)
+        edges = r.milestone_edges(m.id)
+        view = milestone_view(m, cps, edges, proposals)
+        view["external"] = self._external(uow, actor, [node for _, node in edges if node.milestone_id != m.id])
+        return view
+
+    @staticmethod
+    def _external(uow: UnitOfWork, actor: Member, nodes: list[Node]) -> list[dict[str, Any]]:
+        """Other milestones' checkpoints this one depends on, named by title where the caller may see them
+        (the reference alone, `ms_id:order`, where it may not)."""
+        seen: dict[str, Node] = {node.id: node for node in nodes}
+        found = repo(uow).titles(list(seen))
+        visible = visible_groups(uow, actor)
+        listed = []
+        for node in sorted(seen.values(), key=lambda n: (n.milestone_id, n.order)):
+            row = found.get(node.id)
+            shown = row is not None and (visible is None or row["group_name"] in visible)
+            listed.append(
+                {
+                    "ref": f"{node.milestone_id}:{node.order}",
+                    "milestone_id": node.milestone_id,
+                    "order": node.order,
+                    "completed": node.completed,
+                    "title": row["title"] if shown and row else None,
+                    "milestone_title": row["milestone_title"] if shown and row else None,
+                }
+            )
+        return listed
 
     def _group_for(self, uow: UnitOfWork, actor: Member, group: str | None) -> str:
         """The given group, or the caller's only group when none is given (seed 000 names none)."""

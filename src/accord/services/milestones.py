@@ -43,7 +43,7 @@ class MilestoneService(MilestoneChanges):
         """The milestone with every checkpoint's status, dependencies, approval, git links and progress."""
         with self.ctx.uow(write=False) as uow:
             m = self.load(uow, actor, milestone_id)
-            return self.view(uow, m)
+            return self.view(uow, m, actor)
 
     def search(
         self,
@@ -134,7 +134,7 @@ class MilestoneService(MilestoneChanges):
                 checkpoints=len(cps),
                 proposals=[cp.proposal_id for cp in cps if cp.proposal_id],
             )
-            view = self.view(uow, m)
+            view = self.view(uow, m, actor)
             uow.commit()
         if len(cps) >= ANALYZE_AFTER:
             # PostgreSQL plans with row estimates from its last ANALYZE; right after a large milestone

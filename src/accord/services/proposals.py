@@ -30,6 +30,8 @@ from accord.services.notices import send_system
 from accord.storage.uow import UnitOfWork
 
 MAX_WAIT_SECONDS = 3600
+STATUSES = ("open", "escalated", "finalized", "cancelled")
+MAX_LIMIT = 500
 
 
 def iso(value: datetime | None) -> str | None:
@@ -107,6 +109,39 @@ def proposal_view(p: Proposal, now: datetime, *, history: list[Any] | None = Non
     return view
 
 
+def summary_view(r: dict[str, Any]) -> dict[str, Any]:
+    """A listed proposal or gate: what a list shows, with its counted voters and ballots and where the caller
+    stands (`eligible_voter`, `voted`, `awaiting_me`)."""
+    return {
+        "id": r["id"],
+        "kind": r["kind"],
+        "group": r["group_name"],
+        "title": r["title"],
+        "voting_type": r["voting_type"],
+        "threshold_type": r["threshold_type"],
+        "status": r["status"],
+        "subject": r["subject"],
+        "deadline": iso(r["deadline"]),
+        "voting_closed": not r["live"],
+        "created_by": r["created_by"],
+        "created_at": iso(r["created_at"]),
+        "round": r["round"],
+        "outcome": (r["outcome"] or {}).get("outcome"),
+        "result": (r["outcome"] or {}).get("result"),
+        "eligible": r["eligible"],
+        "ballots": r["ballots"],
+        "eligible_voter": r["eligible_voter"],
+        "voted": r["voted"],
+        "awaiting_me": r["live"] and r["eligible_voter"] and not r["voted"],
+    }
+
+
+def check_limit(limit: object) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be 1-{MAX_LIMIT}, got {limit!r}", field="limit")
+    return limit
+
+
 class ProposalService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -144,40 +179,38 @@ class ProposalService:
         return proposal_view(p, self.ctx.now(), history=history)
 
     def search(
-        self, actor: Member, *, group: str | None = None, status: str | None = None, limit: int = 100
+        self,
+        actor: Member,
+        *,
+        group: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        awaiting_me: bool = False,
     ) -> list[dict[str, Any]]:
-        """Proposals of the caller's groups, newest first, optionally of one group or status."""
-        if status is not None and status not in ("open", "escalated", "finalized", "cancelled"):
+        """Proposals and gates of the caller's groups, newest first, optionally of one group or status; with
+        `awaiting_me`, only those waiting for the caller's ballot (open, before the deadline, the caller an
+        eligible voter without a current ballot), soonest deadline first. One query, however many."""
+        if status is not None and status not in STATUSES:
             raise ValidationError(
                 f"status {status!r} is not allowed: use open, escalated, finalized or cancelled",
                 field="status",
             )
-        if not 1 <= limit <= 500:
-            raise ValidationError("limit must be 1-500", field="limit")
+        check_limit(limit)
+        now = self.ctx.now()
         with self.ctx.uow(write=False) as uow:
             if group is not None:
                 require_group(uow, actor, group)
-            rows = uow.proposals.summaries(visible_groups(uow, actor), status=status, group=group, limit=limit)
-            voted = uow.proposals.voted_by(actor.name, [r["id"] for r in rows])
-        return [
-            {
-                "id": r["id"],
-                "group": r["group_name"],
-                "title": r["title"],
-                "voting_type": r["voting_type"],
-                "threshold_type": r["threshold_type"],
-                "status": r["status"],
-                "subject": r["subject"],
-                "deadline": iso(r["deadline"]),
-                "created_by": r["created_by"],
-                "created_at": iso(r["created_at"]),
-                "round": r["round"],
-                "outcome": (r["outcome"] or {}).get("outcome"),
-                "result": (r["outcome"] or {}).get("result"),
-                "voted": r["id"] in voted,
-            }
-            for r in rows
-        ]
+            rows = uow.proposals.listing(
+                visible_groups(uow, actor),
+                actor.name,
+                at=now,
+                status=status,
+                group=group,
+                awaiting=awaiting_me,
+                soonest_first=awaiting_me,
+                limit=limit,
+            )
+        return [summary_view(r) for r in rows]
 
     # -- changing ------------------------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from accord.domain.completion import Signal
 from accord.domain.consultation import Answer
 from accord.storage import deliberation_tables as d
 
+CHUNK = 900  # ids per IN (...) list
+
 
 class DeliberationRepository:
     def __init__(self, conn: Connection) -> None:
@@ -69,6 +71,33 @@ class DeliberationRepository:
                 ],
             )
 
+    def consultations(
+        self, groups: Sequence[str] | None, *, group: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Consultations of `groups` (None: all), newest first."""
+        c = d.consultations.c
+        query = select(d.consultations).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+        if groups is not None:
+            query = query.where(c.group_name.in_(list(groups)))
+        if group is not None:
+            query = query.where(c.group_name == group)
+        return [dict(r) for r in self.conn.execute(query).mappings()]
+
+    def answers_of(self, consultation_ids: Sequence[str]) -> dict[str, list[Answer]]:
+        """The current answers of several consultations at once (one query per 900 ids)."""
+        c = d.consultation_answers.c
+        found: dict[str, list[Answer]] = {i: [] for i in consultation_ids}
+        for start in range(0, len(consultation_ids), CHUNK):
+            chunk = list(consultation_ids[start : start + CHUNK])
+            rows = self.conn.execute(
+                select(d.consultation_answers)
+                .where(c.consultation_id.in_(chunk))
+                .order_by(c.question_id, c.submitted_at, c.member)
+            ).mappings()
+            for r in rows:
+                found[r["consultation_id"]].append(_answer(r))
+        return found
+
     def set_escalated(self, consultation_id: str, question_ids: Sequence[str]) -> None:
         self.conn.execute(
             update(d.consultations)
@@ -119,6 +148,34 @@ class DeliberationRepository:
         self.conn.execute(
             update(d.completion_gates).where(d.completion_gates.c.id == gate_id).values(nudged_epoch=epoch)
         )
+
+    def gates(
+        self, groups: Sequence[str] | None, *, group: str | None = None, recorded_open: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Completion gates of `groups` (None: all), newest first; `recorded_open`: only those whose closing
+        is not yet recorded (a reader still evaluates them: a fallback may have closed one since)."""
+        g = d.completion_gates.c
+        query = select(d.completion_gates).order_by(g.created_at.desc(), g.id.desc()).limit(limit)
+        if groups is not None:
+            query = query.where(g.group_name.in_(list(groups)))
+        if group is not None:
+            query = query.where(g.group_name == group)
+        if recorded_open:
+            query = query.where(g.status == "open")
+        return [dict(r) for r in self.conn.execute(query).mappings()]
+
+    def signals_of(self, gate_ids: Sequence[str]) -> dict[str, list[Signal]]:
+        """The signals of several gates at once, in the order given (one query per 900 ids)."""
+        s = d.completion_signals.c
+        found: dict[str, list[Signal]] = {i: [] for i in gate_ids}
+        for start in range(0, len(gate_ids), CHUNK):
+            chunk = list(gate_ids[start : start + CHUNK])
+            rows = self.conn.execute(
+                select(s.gate_id, s.member, s.signal, s.at).where(s.gate_id.in_(chunk)).order_by(s.id)
+            ).mappings()
+            for r in rows:
+                found[r["gate_id"]].append(Signal(member=r["member"], signal=r["signal"], at=r["at"]))
+        return found
 
     def open_gate_ids(self, limit: int = 1000) -> list[str]:
         """Gates not yet recorded as closed, oldest first (the sweeper's work list)."""

@@ -223,6 +223,27 @@ class MilestoneRepository:
         )
         return [(r["checkpoint_id"], _node(r)) for r in self.conn.execute(query).mappings()]
 
+    def titles(self, checkpoint_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+        """Each checkpoint's title with its milestone's id, title and group (one query per 900 ids)."""
+        c, m = mt.checkpoints.c, mt.milestones.c
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(checkpoint_ids):
+            query = (
+                select(
+                    c.id,
+                    c.title,
+                    c.position,
+                    c.completed_at,
+                    c.milestone_id,
+                    m.title.label("milestone_title"),
+                    m.group_name,
+                )
+                .join(mt.milestones, m.id == c.milestone_id)
+                .where(c.id.in_(chunk))
+            )
+            found.update({r["id"]: dict(r) for r in self.conn.execute(query).mappings()})
+        return found
+
     def nodes(self, checkpoint_ids: Collection[str]) -> dict[str, Node]:
         c = mt.checkpoints.c
         found: dict[str, Node] = {}

@@ -129,6 +129,8 @@ proposal_voters = Table(
     Column("advisory", Boolean, nullable=False),
     Column("veto", Boolean, nullable=False),
     Column("expertise", JSON, nullable=False),
+    # What waits for a member's ballot is found from the member's side (migration 0010_queue).
+    Index("ix_proposal_voters_member", "member", "proposal_id"),
 )
 
 # One current vote per (proposal, voter): the primary key is the constraint.

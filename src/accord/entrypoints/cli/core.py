@@ -423,11 +423,17 @@ def proposal_list(
     group: Annotated[str | None, typer.Option(help="Only this group.")] = None,
     status: Annotated[str | None, typer.Option(help="open, escalated, finalized or cancelled.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    awaiting_me: Annotated[
+        bool, typer.Option("--awaiting-me", help="Only what waits for your vote, soonest deadline first.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Proposals of your groups, newest first."""
-    rows = call(lambda api: api.list_proposals(group, status, limit))
-    emit(rows, as_json, lambda r: show_table(r, ["id", "group", "title", "status", "outcome", "result", "voted"]))
+    """Proposals and gates of your groups, newest first; --awaiting-me: what waits for your vote."""
+    rows = call(lambda api: api.list_proposals(group, status, limit, awaiting_me))
+    columns = ["id", "kind", "group", "title", "status", "outcome", "result", "voted"]
+    if awaiting_me:
+        columns = ["id", "title", "deadline"]
+    emit(rows, as_json, lambda r: show_table(r, columns))
 
 
 @proposal_app.command("finalize")

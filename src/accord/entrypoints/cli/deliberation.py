@@ -107,6 +107,30 @@ def consult_show(consultation_id: str, as_json: JsonFlag = False) -> None:
     emit(call(lambda api: api.get_consultation(consultation_id)), as_json, markdown)
 
 
+@consult_app.command("list")
+def consult_list(
+    group: Annotated[str | None, typer.Option(help="Only this group.")] = None,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only those with a question flagged for humans.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Consultations of your groups, newest first, with the questions flagged for humans."""
+    rows = call(lambda api: api.list_consultations(group, flagged, limit))
+
+    def human(items: list[dict[str, Any]]) -> None:
+        shown = [
+            {
+                **c,
+                "resolved": f"{c['summary']['resolved']} of {c['summary']['questions']}",
+                "flagged": ", ".join(c["summary"]["flagged"]),
+            }
+            for c in items
+        ]
+        show_table(shown, ["id", "title", "resolved", "flagged"])
+
+    emit(rows, as_json, human)
+
+
 # -- completion gates --------------------------------------------------------------------------------------
 
 
@@ -152,6 +176,29 @@ def completion_signal(
 def completion_show(gate_id: str, as_json: JsonFlag = False) -> None:
     """A completion gate's state now."""
     emit(call(lambda api: api.get_completion_gate(gate_id)), as_json, show_gate)
+
+
+@completion_app.command("list")
+def completion_list(
+    group: Annotated[str | None, typer.Option(help="Only this group.")] = None,
+    status: Annotated[str | None, typer.Option(help="open or closed.")] = None,
+    awaiting_me: Annotated[
+        bool, typer.Option("--awaiting-me", help="Only open gates waiting for your signal.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Completion gates of your groups, newest first."""
+    rows = call(lambda api: api.list_completion_gates(group, status, awaiting_me, limit))
+
+    def human(items: list[dict[str, Any]]) -> None:
+        shown = [
+            {**g, "done": f"{len(g['completions'])} of {g['min_completions']}", "pending": ", ".join(g["pending"])}
+            for g in items
+        ]
+        show_table(shown, ["id", "title", "status", "done", "pending"])
+
+    emit(rows, as_json, human)
 
 
 def sweep(as_json: JsonFlag = False) -> None:

@@ -174,6 +174,35 @@ def gate_close(request_id: str, as_json: JsonFlag = False) -> None:
     emit(result, as_json, lambda r: out.print(f"{r['id']} closed: {r['status']}", markup=False))
 
 
+@gate_app.command("list")
+def gate_list(
+    status: Annotated[str | None, typer.Option(help="open (still taking votes) or closed.")] = None,
+    group: Annotated[str | None, typer.Option(help="Only this group.")] = None,
+    awaiting_me: Annotated[
+        bool, typer.Option("--awaiting-me", help="Only open gates waiting for your vote, soonest timeout first.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Gates of your groups: open ones soonest timeout first, closed ones newest first (--json adds each
+    gate's payload, reason, count and timeout_at)."""
+    rows = call(lambda api: api.gate_list(status, group, awaiting_me, limit))
+
+    def human(gates: list[dict[str, Any]]) -> None:
+        shown = [
+            {
+                **g,
+                "subject": f"{g['subject']} ({g['group']}, by {g['requester']})",
+                "voted": f"{g['ballots']} of {g['eligible']}",
+                "you": "to vote" if g["awaiting_me"] else ("voted" if g["voted"] else ""),
+            }
+            for g in gates
+        ]
+        show_table(shown, ["id", "subject", "status", "voted", "you"])
+
+    emit(rows, as_json, human)
+
+
 # -- inbox -------------------------------------------------------------------------------------------------
 
 
@@ -244,6 +273,13 @@ def inbox_list(
     """Your messages, newest first; nothing is consumed."""
     rows = call(lambda api: api.check_inbox(since, unread, limit))
     emit(rows, as_json, lambda r: show_table(r, ["id", "type", "from", "subject", "content", "read", "status"]))
+
+
+@inbox_app.command("mark-read")
+def inbox_mark_read(message_id: str, as_json: JsonFlag = False) -> None:
+    """Mark one of your messages read without receiving it (recv then skips it)."""
+    result = call(lambda api: api.mark_message_read(message_id))
+    emit(result, as_json, lambda r: out.print(f"{r['id']} {'was already' if r['already_read'] else 'marked'} read"))
 
 
 @inbox_app.command("claim")

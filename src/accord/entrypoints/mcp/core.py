@@ -115,11 +115,17 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
 
     @server.tool()
     async def list_proposals(
-        ctx: Context[Any, Any], group: str | None = None, status: str | None = None, limit: int = 100
+        ctx: Context[Any, Any],
+        group: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        awaiting_me: bool = False,
     ) -> Json:
-        """Proposals of your groups, newest first; status: open, escalated, finalized or cancelled.
-        `voted` tells whether you have a current vote. Returns {"proposals": [...]}."""
-        return {"proposals": await caller.run(ctx, lambda api: api.list_proposals(group, status, limit))}
+        """Proposals and gates (`kind`) of your groups, newest first; status: open, escalated, finalized or
+        cancelled. Each row has `eligible` / `ballots` (counted voters and their ballots) and, for you,
+        `eligible_voter`, `voted` (a current vote) and `awaiting_me`. awaiting_me: only those waiting for your
+        vote (open, before the deadline), soonest deadline first. Returns {"proposals": [...]}."""
+        return {"proposals": await caller.run(ctx, lambda api: api.list_proposals(group, status, limit, awaiting_me))}
 
     @server.tool()
     async def finalize_proposal(proposal_id: str, ctx: Context[Any, Any], mitigation: str | None = None) -> Json:

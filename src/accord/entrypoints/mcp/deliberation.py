@@ -72,6 +72,30 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         return await caller.run(ctx, lambda api: api.get_consultation(consultation_id))
 
     @server.tool()
+    async def list_consultations(
+        ctx: Context[Any, Any], group: str | None = None, flagged: bool = False, limit: int = 100
+    ) -> Json:
+        """Consultations of your groups, newest first, each with its synthesis summary (questions, resolved,
+        unresolved, the question ids `flagged` for humans, unanswered) and who contributed; read one with
+        get_consultation. flagged: only those with a question flagged for humans. limit: 1-500.
+        Returns {"consultations": [...]}."""
+        return {"consultations": await caller.run(ctx, lambda api: api.list_consultations(group, flagged, limit))}
+
+    @server.tool()
+    async def list_completion_gates(
+        ctx: Context[Any, Any],
+        group: str | None = None,
+        status: str | None = None,
+        awaiting_me: bool = False,
+        limit: int = 100,
+    ) -> Json:
+        """Completion gates of your groups, newest first, each as get_completion_gate shows it. status: "open"
+        or "closed". awaiting_me: only open gates where you are a participant who has not signalled complete
+        (signal with signal_completion). limit: 1-500. Returns {"completion_gates": [...]}."""
+        gates = await caller.run(ctx, lambda api: api.list_completion_gates(group, status, awaiting_me, limit))
+        return {"completion_gates": gates}
+
+    @server.tool()
     async def create_completion_gate(
         group: str,
         title: str,

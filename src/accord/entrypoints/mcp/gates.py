@@ -63,6 +63,21 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         return await caller.run(ctx, lambda api: api.gate_close(request_id))
 
     @server.tool()
+    async def gate_list(
+        ctx: Context[Any, Any],
+        status: str | None = None,
+        group: str | None = None,
+        awaiting_me: bool = False,
+        limit: int = 100,
+    ) -> Json:
+        """List the gates of your groups, each with its subject, requester, payload, status (approved,
+        rejected, pending, vetoed, expired), reason, count, timeout_at, and `voted` / `awaiting_me` for you.
+        status: "open" (still taking votes; soonest timeout first) or "closed" (newest first); omitted: both.
+        group: only this group. awaiting_me: only open gates waiting for your vote (vote on each with
+        gate_vote). limit: 1-500. Returns {"gates": [...]}."""
+        return {"gates": await caller.run(ctx, lambda api: api.gate_list(status, group, awaiting_me, limit))}
+
+    @server.tool()
     async def send_message(
         to: str,
         content: str,
@@ -105,6 +120,12 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
     async def peek_message(ctx: Context[Any, Any], type: str | None = None, subject: str | None = None) -> Json:
         """The message recv_message would return next, without consuming it. Returns {"message": ... | null}."""
         return {"message": await caller.run(ctx, lambda api: api.peek_message(type, subject))}
+
+    @server.tool()
+    async def mark_message_read(message_id: str, ctx: Context[Any, Any]) -> Json:
+        """Mark one of your messages read without receiving it: recv_message then skips it (for a message you
+        have already dealt with, e.g. seen in check_inbox). Again on a read message: `already_read` is true."""
+        return await caller.run(ctx, lambda api: api.mark_message_read(message_id))
 
     @server.tool()
     async def claim_message(message_id: str, ctx: Context[Any, Any], timeout_seconds: int = 300) -> Json:

@@ -170,9 +170,12 @@ def list_proposals(
     group: str | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    awaiting: Annotated[Literal["me"] | None, Query(description="me: only those waiting for your ballot")] = None,
 ) -> list[Json]:
-    """Proposals of the caller's groups, newest first."""
-    return api.list_proposals(group, status, limit)
+    """Proposals and gates (`kind`) of the caller's groups, newest first, each with its counted voters and
+    ballots and `eligible_voter`, `voted`, `awaiting_me` for the caller; `awaiting=me` keeps those waiting for
+    your ballot (open, before the deadline, no current ballot of yours), soonest deadline first."""
+    return api.list_proposals(group, status, limit, awaiting == "me")
 
 
 @router.get("/proposals/{proposal_id}", tags=["proposals"])

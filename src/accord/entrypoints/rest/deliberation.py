@@ -90,6 +90,18 @@ def submit_contribution(consultation_id: str, body: Contribution, api: CallerApi
     return api.submit_contribution(consultation_id, [d.model_dump(exclude_none=True) for d in body.decisions])
 
 
+@router.get("/consultations", tags=["deliberation"])
+def list_consultations(
+    api: CallerApi,
+    group: str | None = None,
+    flagged: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Json]:
+    """Consultations of your groups, newest first, each with its synthesis summary; `flagged=true` keeps those
+    with a question flagged for humans (split, or a critical conflict)."""
+    return api.list_consultations(group, flagged, limit)
+
+
 @router.get("/consultations/{consultation_id}", tags=["deliberation"], response_model=None)
 def get_consultation(consultation_id: str, api: CallerApi, format: Format = "json") -> Json | PlainTextResponse:
     """The synthesis: per-question consensus (unanimous/majority/split), conflicts, questions flagged for humans."""
@@ -106,6 +118,19 @@ def create_completion_gate(body: NewCompletionGate, api: CallerApi) -> Json:
 def signal_completion(gate_id: str, body: CompletionSignal, api: CallerApi) -> Json:
     """A participant signals `complete` or `needs_revision` (which clears the completions so far)."""
     return api.signal_completion(gate_id, body.signal, body.note)
+
+
+@router.get("/completion-gates", tags=["deliberation"])
+def list_completion_gates(
+    api: CallerApi,
+    group: str | None = None,
+    status: Annotated[Literal["open", "closed"] | None, Query(description="open or closed")] = None,
+    awaiting: Annotated[Literal["me"] | None, Query(description="me: open gates waiting for your signal")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Json]:
+    """Completion gates of your groups, newest first; `awaiting=me` keeps the open ones where you are a
+    participant still expected to signal."""
+    return api.list_completion_gates(group, status, awaiting == "me", limit)
 
 
 @router.get("/completion-gates/{gate_id}", tags=["deliberation"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -60,6 +60,20 @@ def gate_vote(request_id: str, body: GateVote, api: CallerApi) -> Json:
     return api.gate_vote(request_id, body.vote, body.comment)
 
 
+@router.get("/gates", tags=["gates"])
+def gate_list(
+    api: CallerApi,
+    status: Annotated[Literal["open", "closed"] | None, Query(description="open (taking votes) or closed")] = None,
+    group: str | None = None,
+    awaiting: Annotated[Literal["me"] | None, Query(description="me: only gates waiting for your ballot")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Json]:
+    """Gates of your groups, each as `tally` shows it with `voted` and `awaiting_me`: open ones (still taking
+    votes) soonest timeout first, closed ones newest first; `awaiting=me` keeps the open gates waiting for your
+    ballot (SPEC §5)."""
+    return api.gate_list(status, group, awaiting == "me", limit)
+
+
 @router.get("/gates/tally", tags=["gates"])
 def gate_tally(api: CallerApi, subject: str, group: str | None = None) -> Json:
     """A gate by subject (its open request, else the latest) or by request id, with its status and count."""
@@ -112,6 +126,12 @@ async def recv_message(api: CallerApi, body: Recv | None = None) -> Json | None:
 def peek_message(api: CallerApi, type: str | None = None, subject: str | None = None) -> Json | None:
     """The message `recv` would return next (null when none), without consuming it."""
     return api.peek_message(type, subject)
+
+
+@router.post("/messages/{message_id}/read", tags=["inbox"])
+def mark_message_read(message_id: str, api: CallerApi) -> Json:
+    """Mark one of your messages read without receiving it (recv then skips it); again: `already_read: true`."""
+    return api.mark_message_read(message_id)
 
 
 @router.post("/messages/{message_id}/claim", tags=["inbox"])

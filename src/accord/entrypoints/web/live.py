@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from accord.domain.errors import AccordError
 from accord.entrypoints.rest.common import Caller, services_of
-from accord.entrypoints.web import views
+from accord.entrypoints.web import queue, views
 from accord.entrypoints.web.common import Signed, Visitor, WebRoute, secure
 from accord.storage.notify import Subscription
 
@@ -92,7 +92,7 @@ def proposal_live(v: Signed, proposal_id: str) -> Response:
 def queue_live(v: Signed) -> Response:
     """The member's queue, re-sent whenever it changes."""
     # Any event may change the queue, so re-render at most once a second.
-    return live_response(v, None, "_queue.html", lambda: {"queue": views.queue(v.api)}, min_interval=1.0)
+    return live_response(v, None, "_queue.html", lambda: {"queue": queue.queue(v.api)}, min_interval=1.0)
 
 
 @feed_router.get("/events/stream", tags=["events"])

@@ -19,7 +19,8 @@ STATUSES = ("active", "closed")
 
 def milestone_context(v: Visitor, milestone_id: str) -> dict[str, Any]:
     milestone = v.api.get_milestone(milestone_id)
-    return {"milestone": milestone, "graph": layout(milestone)}
+    external = {x["ref"]: x for x in milestone.get("external", [])}
+    return {"milestone": milestone, "graph": layout(milestone), "external": external}
 
 
 @router.get("/milestones")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,7 +75,19 @@ def number(value: float | int | None) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
+def brief_json(value: Any, limit: int = 160) -> str:
+    """JSON on one line, cut to `limit` characters (the full value is on the item's own page)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+
+
 FILTERS = {
+    "brief_json": brief_json,
+    "pretty_json": pretty_json,
     "utc": utc,
     "iso": iso,
     "pct": pct,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from accord.domain.errors import AccordError
-from accord.entrypoints.web import views
+from accord.entrypoints.web import queue, views
 from accord.entrypoints.web.common import Signed, Visitor, WebRoute, page, redirect
 from accord.entrypoints.web.forms import Form, ballot_of, evidence_of, form_of
 
@@ -27,7 +27,7 @@ STATUSES = ("open", "escalated", "finalized", "cancelled")
 
 @router.get("/")
 def home(v: Signed) -> Response:
-    return page(v, "queue.html", queue=views.queue(v.api))
+    return page(v, "queue.html", queue=queue.queue(v.api))
 
 
 @router.get("/proposals")
@@ -47,13 +47,18 @@ def proposals(v: Signed, group: str | None = None, status: str | None = None) ->
 
 @router.get("/proposals/{proposal_id}")
 def proposal(v: Signed, proposal_id: str, done: str | None = None) -> Response:
-    return show(v, proposal_id, notice=DONE.get(done or ""))
+    view = views.proposal_page(v.api, proposal_id)
+    if view.proposal["kind"] == "gate":  # a gate has its own page, the one notices link to
+        return redirect(v, f"/gates/{proposal_id}" + ("?done=vote" if done == "vote" else ""))
+    return show(v, proposal_id, notice=DONE.get(done or ""), view=view)
 
 
 def show(v: Visitor, proposal_id: str, *, status: int = 200, **context: Any) -> Response:
     for name in ("form", "error", "error_action"):
         context.setdefault(name, None)
-    return page(v, "proposal.html", status=status, view=views.proposal_page(v.api, proposal_id), **context)
+    if "view" not in context:
+        context["view"] = views.proposal_page(v.api, proposal_id)
+    return page(v, "proposal.html", status=status, **context)
 
 
 def refused(v: Visitor, proposal_id: str, exc: AccordError, form: Form, action: str) -> Response:
@@ -79,6 +84,8 @@ async def vote(request: Request, v: Signed, proposal_id: str) -> Response:
             )
     except AccordError as exc:
         return refused(v, proposal_id, exc, form, "vote")
+    if p["kind"] == "gate":
+        return redirect(v, f"/gates/{proposal_id}?done=vote#votes")
     return redirect(v, f"/proposals/{proposal_id}?done=vote#votes")
 
 

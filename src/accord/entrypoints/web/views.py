@@ -70,49 +70,6 @@ def decision_options(p: dict[str, Any]) -> list[str]:
     return list(VERDICTS) if p["voting_type"] == "verdict" else list(p["options"])
 
 
-@dataclass
-class Queue:
-    """What waits for the member: votes, escalations to resolve, and the rest of the open work."""
-
-    to_vote: list[dict[str, Any]]
-    escalations: list[dict[str, Any]]
-    to_finalize: list[dict[str, Any]]
-    other_open: list[dict[str, Any]]
-
-    @property
-    def empty(self) -> bool:
-        return not (self.to_vote or self.escalations or self.to_finalize or self.other_open)
-
-
-def queue(api: Api) -> Queue:
-    me = api.actor
-    roles = {g["name"]: g["role"] for g in api.list_groups()}
-    to_vote: list[dict[str, Any]] = []
-    to_finalize: list[dict[str, Any]] = []
-    other: list[dict[str, Any]] = []
-    for row in api.list_proposals(status="open", limit=200):
-        p = api.get_proposal(row["id"])
-        eligible = {v["member"]: v for v in p["eligible_voters"]}
-        voted = {b["voter"] for b in p["votes"]}
-        item = {**row, "kind": p["kind"], "ballots": len(voted), "eligible": len(eligible)}
-        item.update(summary=p["summary"], vetoed=bool(p.get("vetoed_by")))
-        everyone = all(name in voted for name, v in eligible.items() if not v["advisory"])
-        manages = me.is_admin or roles.get(p["group"]) in ("owner", "admin")
-        if me.name in eligible and me.name not in voted and not p["voting_closed"]:
-            to_vote.append(item)
-        elif (everyone or p["voting_closed"]) and (manages or p["created_by"] == me.name or me.name in eligible):
-            to_finalize.append(item)
-        else:
-            other.append(item)
-    escalations = [
-        {**e, "can_resolve": me.kind == "human" and roles.get(e["group"]) in ("owner", "admin")}
-        for e in api.list_proposals(status="escalated", limit=200)
-    ]
-    # Soonest deadline first; proposals without one after, newest first as listed.
-    to_vote.sort(key=lambda i: (i["deadline"] is None, i["deadline"] or ""))
-    return Queue(to_vote, escalations, to_finalize, other)
-
-
 def vote_defaults(page: ProposalPage, form: Form | None) -> dict[str, Any]:
     """What the vote form shows filled in: the values just submitted (after a refusal), else the current vote."""
     options: list[str] = page.proposal["options"]
