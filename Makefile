@@ -29,7 +29,7 @@ $(BENCH_STAMP): pyproject.toml | $(VENV)/bin/python
 install: $(DEV_STAMP)
 
 run: $(RUN_STAMP)
-	@test -f accord.db || $(BIN)/accord init
+	@test -s accord.db || $(BIN)/accord init  # -s: an empty file (left by an old version) is no store
 	$(BIN)/accord serve --host 127.0.0.1 --port $(PORT)
 
 lint: $(DEV_STAMP)

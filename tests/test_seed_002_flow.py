@@ -93,7 +93,7 @@ def test_seed_002_bash_flow(store_url: str, tmp_path: Path) -> None:
     assert f"{request_id}  commit-gate: approved" in lines
     assert "votes: security-team yes, qa-team yes, docs-team yes (advisory, not counted)" in lines
     assert "replaced: no (gate vetoed)" in lines
-    assert "vetoed by security-team" in lines
+    assert "vetoed by security-team: gate bypass in tool-proxy.sh" in lines  # the holder and its reason
     assert "VETO issued by security-team on 'commit-gate': gate bypass in tool-proxy.sh" in lines
     assert lines.count("replaced: yes (gate vetoed)") == 2  # qa-team and docs-team could not lift it
     assert "replaced: yes (gate approved)" in lines  # security-team did

@@ -15,7 +15,7 @@ from accord.services.inbox import InboxService
 from accord.services.milestones import MilestoneService
 from accord.services.proposals import ProposalService
 from accord.settings import Settings
-from accord.storage.engine import make_engine
+from accord.storage.engine import make_engine, open_store
 from accord.storage.notify import EventHub
 
 
@@ -38,10 +38,13 @@ class Services:
         self.ctx.engine.dispose()
 
 
-def build_services(database_url: str | None = None, clock: Clock | None = None) -> Services:
-    """Services over the store at `database_url` (default: ACCORD_DATABASE_URL)."""
+def build_services(database_url: str | None = None, clock: Clock | None = None, *, existing: bool = False) -> Services:
+    """Services over the store at `database_url` (default: ACCORD_DATABASE_URL).
+
+    With `existing=True` (every face but `accord init`) nothing is created: NoStoreError (exit 69) when no
+    store has been initialised there."""
     url = database_url or Settings().database_url
-    engine = make_engine(url)
+    engine = open_store(url) if existing else make_engine(url)
     ctx = Context(engine=engine, clock=clock or SystemClock(), hub=EventHub(engine))
     return Services(
         ctx=ctx,

@@ -64,7 +64,8 @@ def error_from(response: httpx.Response) -> AccordError:
     if cls is None:
         cls = UnavailableError if response.status_code >= 500 else errors.ValidationError
     exc = cls.__new__(cls)
-    AccordError.__init__(exc, message, **details)
+    mentions = details.pop("mentions", None)
+    AccordError.__init__(exc, message, mentions=tuple(mentions) if isinstance(mentions, list) else (), **details)
     return exc
 
 
@@ -266,8 +267,11 @@ class AccordClient:
         params = {"after": after, "wait": wait, "limit": limit}
         return self._many("GET", "/events", params=params, wait=wait)
 
-    def audit(self, ref: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        return self._many("GET", "/audit", params={"ref": ref, "after": after, "limit": limit})
+    def audit(
+        self, ref: str | None = None, after: int = 0, limit: int = 100, latest: int | None = None
+    ) -> list[dict[str, Any]]:
+        params = {"ref": ref, "after": after, "limit": limit, "latest": latest}
+        return self._many("GET", "/audit", params={k: v for k, v in params.items() if v is not None})
 
     # -- milestones ----------------------------------------------------------------------------------------
 

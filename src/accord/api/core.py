@@ -176,5 +176,7 @@ class CoreApi(ApiBase):
     def list_events(self, after: int = 0, wait: float = 0, limit: int = 100) -> list[dict[str, Any]]:
         return self.services.events.feed(self.actor, after, wait, limit)
 
-    def audit(self, ref: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        return self.services.events.audit(self.actor, ref, after, limit)
+    def audit(
+        self, ref: str | None = None, after: int = 0, limit: int = 100, latest: int | None = None
+    ) -> list[dict[str, Any]]:
+        return self.services.events.audit(self.actor, ref, after, limit, latest)

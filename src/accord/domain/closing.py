@@ -80,6 +80,7 @@ def ensure_decidable(p: Proposal) -> None:
     if p.status == "escalated":
         raise ConflictError(
             f"proposal {p.id} is escalated: a human owner/admin decides it with resolve_proposal",
+            mentions=("resolve_proposal",),
             proposal_id=p.id,
             status=p.status,
         )

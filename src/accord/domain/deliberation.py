@@ -141,6 +141,7 @@ def human_decision(
         raise ConflictError(
             f"proposal {proposal.id} is {proposal.status}, not escalated: only an escalated proposal is "
             "resolved by a human (finalize_proposal decides the others)",
+            mentions=("finalize_proposal",),
             proposal_id=proposal.id,
             status=proposal.status,
         )

@@ -12,10 +12,13 @@ class AccordError(Exception):
     http_status: ClassVar[int] = 400
     exit_code: ClassVar[int] = 65
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, *, mentions: tuple[str, ...] = (), **details: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details: dict[str, Any] = details
+        # The operations the message names by their MCP/REST names (e.g. "gate_vote"): a face with other names
+        # for them (the CLI's `accord gate vote`) rewrites exactly these words, never the rest of the message.
+        self.mentions = mentions
 
     def __str__(self) -> str:
         return self.message
@@ -73,3 +76,9 @@ class UnavailableError(AccordError):
     code = "unavailable"
     http_status = 503
     exit_code = 69
+
+
+class NoStoreError(UnavailableError):
+    """No Accord store has been initialised where the settings point (run `accord init`)."""
+
+    code = "no_store"

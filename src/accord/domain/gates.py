@@ -17,6 +17,7 @@ from typing import Any, Literal
 from accord.domain.errors import ValidationError
 from accord.domain.numbers import as_float
 from accord.domain.proposals import Proposal, Voter
+from accord.domain.summary import veto_text
 from accord.domain.tally import humans_text
 
 KIND = "gate"
@@ -158,7 +159,7 @@ def count(p: Proposal) -> GateCount:
     counted = f"yes {yes}, no {no}, abstain {abstain} of {len(voters)} gate voters"
     status: GateStatus
     if vetoed_by:
-        status, reason = "vetoed", f"vetoed by {', '.join(vetoed_by)}"
+        status, reason = "vetoed", veto_text(vetoed_by, {h: p.ballots[h].comment for h in vetoed_by})
     elif quorum_met and share_met and not without_yes and not humans_short:
         status, reason = "approved", f"approved: {counted}; yes share {_percent(share)} {threshold}"
     else:

@@ -18,6 +18,7 @@ from accord.domain import verdict as v
 from accord.domain.deliberation import reached_consensus
 from accord.domain.numbers import as_float
 from accord.domain.proposals import Ballot, Proposal
+from accord.domain.summary import veto_text
 from accord.domain.tally import TallyResult, share_rule
 
 
@@ -51,6 +52,9 @@ def build_record(p: Proposal, result: TallyResult, history: Sequence[Ballot]) ->
     figures = p.outcome if p.outcome is not None and p.status != "open" else result.as_dict(p.rules)
     resolution = dict(p.resolution or {})
     decision = figures.get("result") if p.status == "finalized" else None
+    vetoed = figures.get("outcome") == "vetoed" and p.status == "finalized"
+    if vetoed:  # a veto decides "no" whatever the counts (fail-closed); the count's "yes" is not the decision
+        decision = p.rules.options[1]
     side = decision
     if p.rules.voting_type == "verdict":
         side = {v.PROVEN: v.ACCEPT, v.REFUTED: v.REJECT}.get(decision or "")
@@ -64,7 +68,8 @@ def build_record(p: Proposal, result: TallyResult, history: Sequence[Ballot]) ->
         "status": p.status,
         "final": p.status == "finalized",
         "decision": decision,
-        "decision_text": _decision_text(p, decision, resolution),
+        "decision_text": _decision_text(p, decision, resolution)
+        + (f" ({veto_text(result.vetoed_by, _comments(p))})" if vetoed and result.vetoed_by else ""),
         "voting_type": p.rules.voting_type,
         "weighted": p.rules.weighted,
         "weighted_denominator": p.rules.weighted_denominator if p.rules.weighted else None,
@@ -149,7 +154,7 @@ def _consensus(p: Proposal, result: TallyResult) -> dict[str, Any]:
         return data
     reached = reached_consensus(p, result)
     if result.vetoed_by:
-        text = f"NOT REACHED (vetoed by {', '.join(result.vetoed_by)})"
+        text = f"NOT REACHED ({veto_text(result.vetoed_by, _comments(p))})"
     elif not result.quorum_met:
         text = f"NOT REACHED (participation {percent(result.participation)} below the required quorum)"
     elif not result.min_votes_met:
@@ -168,6 +173,10 @@ def _consensus(p: Proposal, result: TallyResult) -> dict[str, Any]:
         text = "NOT REACHED (not unanimous)"
     data.update(reached=reached, text=text)
     return data
+
+
+def _comments(p: Proposal) -> dict[str, str | None]:
+    return {name: b.comment for name, b in p.ballots.items()}
 
 
 def _method_text(p: Proposal, resolution: dict[str, Any]) -> str:
@@ -190,7 +199,7 @@ def _method_text(p: Proposal, resolution: dict[str, Any]) -> str:
         missing = len(resolution.get("missing") or [])
         return text + f"\n(not settled with {missing} voter(s) missing: fail-closed, it could not pass)"
     if method == "escalated":
-        return f"Escalated to humans ({resolution.get('reason')}): waiting for a human owner/admin's resolve_proposal"
+        return f"Escalated to humans ({resolution.get('reason')}): waiting for a human owner/admin to resolve it"
     if method == "pending":
         return "Pending: voting is open"
     if method == "cancelled":

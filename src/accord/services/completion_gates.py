@@ -342,7 +342,8 @@ def require_gate_closed(uow: UnitOfWork, ref: str, now: datetime) -> dict[str, A
         raise ConflictError(
             f"completion gate {gate_id} is open: {len(done)} of {view['min_completions']} completions"
             + (f" ({', '.join(done)})" if done else "")
-            + f"; waiting for {', '.join(view['pending'])} to signal_completion",
+            + f"; waiting for {', '.join(view['pending'])} to signal completion (signal_completion)",
+            mentions=("signal_completion",),
             completion_gate_id=gate_id,
             pending=view["pending"],
         )

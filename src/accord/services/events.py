@@ -30,13 +30,16 @@ class EventService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def since(self, actor: Member, after: int = 0, limit: int = 100, ref: str | None = None) -> list[dict[str, Any]]:
-        """Events of the caller's groups after id `after`, oldest first (every event for an administrator)."""
+    def since(
+        self, actor: Member, after: int = 0, limit: int = 100, ref: str | None = None, *, latest: bool = False
+    ) -> list[dict[str, Any]]:
+        """Events of the caller's groups after id `after`, oldest first (every event for an administrator);
+        with `latest`, the newest `limit` of them, still oldest first."""
         if after < 0 or not 1 <= limit <= 500:
             raise ValidationError("after must be ≥ 0 and limit 1-500", field="after")
         with self.ctx.uow(write=False) as uow:
             groups = visible_groups(uow, actor)
-            rows = uow.events.since(after, groups, limit, ref)
+            rows = uow.events.since(after, groups, limit, ref, latest=latest)
         return [event_view(r) for r in rows]
 
     def feed(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:
@@ -62,8 +65,16 @@ class EventService:
                     return events
                 await sub.wait_async(remaining)
 
-    def audit(self, actor: Member, ref: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """The audit log: every event, or those about one thing (a proposal id, `group:NAME`, ...)."""
+    def audit(
+        self, actor: Member, ref: str | None = None, after: int = 0, limit: int = 100, latest: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The audit log: every event, or those about one thing (a proposal id, `group:NAME`, ...), oldest first:
+        the first `limit` after id `after`, or with `latest` = N the newest N (1-500; `tail` of the log).
+        ValidationError naming the field when out of range."""
+        if latest is not None:
+            if isinstance(latest, bool) or not 1 <= latest <= 500:
+                raise ValidationError(f"latest must be 1-500, got {latest}", field="latest")
+            return self.since(actor, after, latest, ref, latest=True)
         return self.since(actor, after, limit, ref)
 
 

@@ -226,5 +226,6 @@ def refuse_gate(p: Proposal, what: str) -> None:
         raise ConflictError(
             f"{p.id} is a gate and is not {what} like a proposal: vote with gate_vote; its requester closes "
             "it with gate_close, or it expires at its timeout",
+            mentions=("gate_vote", "gate_close"),
             proposal_id=p.id,
         )

@@ -27,6 +27,7 @@ class MilestoneApprovals(MilestoneBase):
             if cp.proposal_id is None or cp.consensus is None:
                 raise ConflictError(
                     f"{where} does not require consensus: complete it with complete_checkpoint",
+                    mentions=("complete_checkpoint",),
                     milestone_id=m.id,
                     order=cp.order,
                 )

@@ -92,7 +92,11 @@ class MilestoneChanges(MilestoneBase):
         whole list; refused for a completed checkpoint, and when it would close a cycle)."""
         unknown = sorted(set(git) - set(GIT_FIELDS))
         if unknown:
-            raise ValidationError(f"update_checkpoint does not take {', '.join(unknown)}", field=unknown[0])
+            raise ValidationError(
+                f"update_checkpoint does not take {', '.join(unknown)}",
+                mentions=("update_checkpoint",),
+                field=unknown[0],
+            )
         now = self.ctx.now()
         changes: dict[str, Any] = {}
         if title is not None:

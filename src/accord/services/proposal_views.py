@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from accord.domain import gates as gate_rules
 from accord.domain.closing import closability
 from accord.domain.proposals import Proposal
+from accord.domain.summary import summarize
 from accord.domain.tally import tally
 
 
@@ -82,6 +84,8 @@ def proposal_view(p: Proposal, now: datetime, *, history: list[Any] | None = Non
         view.update(tally(p).as_dict(r))
         view["provisional"] = True
     view["finalize"] = closability(p, now).view() if p.is_open and p.kind != "gate" else None
+    # A gate's words come from its own counting rules (SPEC §5), a proposal's from §2.3.
+    view["summary"] = gate_rules.state(p, now).reason if p.kind == "gate" else summarize(p, view)
     if history is not None:
         view["history"] = history
     return view

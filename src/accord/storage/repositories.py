@@ -178,15 +178,24 @@ class EventRepository:
         return int(self.conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one())
 
     def since(
-        self, after: int, groups: Sequence[str] | None, limit: int = 500, ref: str | None = None
+        self,
+        after: int,
+        groups: Sequence[str] | None,
+        limit: int = 500,
+        ref: str | None = None,
+        *,
+        latest: bool = False,
     ) -> list[dict[str, Any]]:
-        """Events after id `after`, oldest first; only those of `groups`, or about `ref`, when given."""
-        query = select(t.events).where(t.events.c.id > after).order_by(t.events.c.id).limit(limit)
+        """Events after id `after`, oldest first; only those of `groups`, or about `ref`, when given. With
+        `latest`, the newest `limit` of them (still listed oldest first)."""
+        order = t.events.c.id.desc() if latest else t.events.c.id
+        query = select(t.events).where(t.events.c.id > after).order_by(order).limit(limit)
         if ref is not None:
             query = query.where(t.events.c.ref == ref)
         if groups is not None:
             query = query.where(t.events.c.group_name.in_(list(groups)))
-        return [dict(r) for r in self.conn.execute(query).mappings()]
+        rows = [dict(r) for r in self.conn.execute(query).mappings()]
+        return rows[::-1] if latest else rows
 
     def refs_since(self, after: int) -> list[tuple[int, str | None]]:
         rows = self.conn.execute(

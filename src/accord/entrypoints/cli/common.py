@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
+import psycopg
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from accord.domain.errors import AccordError, UnavailableError
+from accord.entrypoints.cli.present import table, text
 from accord.settings import Settings
 
 # Exit codes (SPEC §5).
@@ -49,24 +53,92 @@ class AccordGroup(TyperGroup):
             raise
 
 
-def new_app(help: str) -> typer.Typer:
-    return typer.Typer(cls=AccordGroup, help=help, no_args_is_help=True, add_completion=False)
+def new_app(help: str, *, completion: bool = False) -> typer.Typer:
+    """A command group; the root one (`completion=True`) also offers Typer's --install/--show-completion."""
+    return typer.Typer(cls=AccordGroup, help=help, no_args_is_help=True, add_completion=completion)
+
+
+# The operations by their MCP/REST names, as the CLI names them: a refusal that tells the caller what to do next
+# names the command a person at a shell would type (tests check every entry against both faces).
+COMMANDS = {
+    "whoami": "accord member whoami",
+    "list_groups": "accord group list",
+    "list_members": "accord group members",
+    "create_proposal": "accord proposal create",
+    "cast_vote": "accord proposal vote",
+    "get_proposal": "accord proposal show",
+    "list_proposals": "accord proposal list",
+    "finalize_proposal": "accord proposal finalize",
+    "cancel_proposal": "accord proposal cancel",
+    "wait_proposal": "accord proposal wait",
+    "resolve_proposal": "accord proposal resolve",
+    "get_decision_record": "accord proposal record",
+    "create_milestone": "accord milestone create",
+    "get_milestone": "accord milestone show",
+    "list_milestones": "accord milestone list",
+    "complete_checkpoint": "accord milestone complete",
+    "update_checkpoint": "accord milestone update",
+    "add_checkpoint": "accord milestone add-checkpoint",
+    "delete_checkpoint": "accord milestone delete-checkpoint",
+    "reopen_milestone": "accord milestone reopen",
+    "request_checkpoint_approval": "accord milestone request-approval",
+    "gate_request": "accord gate request",
+    "gate_vote": "accord gate vote",
+    "gate_tally": "accord gate tally",
+    "gate_wait": "accord gate wait",
+    "gate_close": "accord gate close",
+    "gate_list": "accord gate list",
+    "gate_verify": "accord gate verify",
+    "send_message": "accord inbox send",
+    "check_inbox": "accord inbox list",
+    "recv_message": "accord inbox recv",
+    "peek_message": "accord inbox peek",
+    "mark_message_read": "accord inbox mark-read",
+    "claim_message": "accord inbox claim",
+    "complete_message": "accord inbox complete",
+    "release_message": "accord inbox release",
+    "create_consultation": "accord consult create",
+    "submit_contribution": "accord consult submit",
+    "get_consultation": "accord consult show",
+    "list_consultations": "accord consult list",
+    "create_completion_gate": "accord completion create",
+    "signal_completion": "accord completion signal",
+    "get_completion_gate": "accord completion show",
+    "list_completion_gates": "accord completion list",
+    "sweep": "accord sweep",
+}
+
+
+def cli_message(exc: AccordError) -> str:
+    """The refusal's message with the operations it names (and only those) spelled as CLI commands."""
+    message = exc.message
+    for name in exc.mentions:
+        if name in COMMANDS:
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", COMMANDS[name], message)
+    return message
 
 
 def fail(exc: AccordError) -> NoReturn:
-    err.print(f"error: {exc.message}", markup=False)
+    err.print(f"error: {cli_message(exc)}", markup=False)
     raise typer.Exit(exc.exit_code)
 
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """Turn Accord's refusals into their documented exit codes, with the message on stderr."""
+    """Turn Accord's refusals into their documented exit codes, with the message on stderr (one line)."""
     try:
         yield
     except AccordError as exc:
         fail(exc)
     except OperationalError as exc:
-        fail(UnavailableError(f"the store is unavailable: {exc.orig}"))
+        fail(UnavailableError(f"the store is unavailable: {one_line(str(exc.orig))}"))
+    except (sqlite3.OperationalError, psycopg.OperationalError) as exc:  # raised past SQLAlchemy (prepared statements)
+        fail(UnavailableError(f"the store is unavailable: {one_line(str(exc))}"))
+
+
+def one_line(text: str) -> str:
+    """A driver's message on one line (psycopg's span several)."""
+    return " ".join(text.split()) or "no reason given"
 
 
 def backend() -> Any:
@@ -79,14 +151,27 @@ def backend() -> Any:
     from accord.api import Api
     from accord.bootstrap import build_services
 
-    services = build_services(settings.database_url)
+    services = build_services(settings.database_url, existing=True)
     return Api(services, services.identity.authenticate(settings.token))
 
 
 def call(op: Callable[[Any], Any]) -> Any:
-    """Run one operation against the backend, mapping refusals to exit codes."""
+    """Run one operation against the backend, mapping refusals to exit codes; its connections are closed after."""
     with handled():
-        return op(backend())
+        api = backend()
+        try:
+            return op(api)
+        finally:
+            release(api)
+
+
+def release(api: Any) -> None:
+    """Close what `backend()` opened: the store's pooled connections, or the HTTP client."""
+    services = getattr(api, "services", None)
+    if services is not None:
+        services.ctx.engine.dispose()
+    elif hasattr(api, "close"):
+        api.close()
 
 
 def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
@@ -105,36 +190,23 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
 
 
 def show_fields(data: dict[str, Any], keys: Sequence[str] | None = None) -> None:
+    """`key: value` lines for a person (empty values left out; no Python reprs)."""
     for key in keys or list(data):
         value = data.get(key)
-        if value is None or (isinstance(value, dict | list) and not value):
+        if value is None or (isinstance(value, dict | list | str) and not value):
             continue
-        if isinstance(value, dict | list):
-            value = json.dumps(value, default=str)
-        out.print(f"[bold]{key}[/bold]: {_escape(str(value))}")
+        line = Text.assemble((key, "bold"), ": ", text(value, key))
+        out.print(line)
 
 
 def show_table(rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+    """A table whose ids, names and instants are never cut, whatever the terminal's width."""
     if not rows:
         out.print("(none)")
         return
-    columns = list(columns or rows[0].keys())
-    table = Table(*columns, show_lines=False)
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
-    out.print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return _escape(json.dumps(value, default=str))
-    return _escape(str(value))
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
+    with out.capture() as captured:
+        out.print(table(rows, list(columns or rows[0].keys()), out.width))
+    out.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))  # no trailing blanks
 
 
 def split_list(values: list[str] | None) -> list[str] | None:

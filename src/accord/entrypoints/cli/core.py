@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import json
+import sys
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
+from accord.domain.errors import AccordError
+from accord.domain.summary import VOTING_TYPE_WORDS
 from accord.entrypoints.cli.common import (
     PENDING,
     JsonFlag,
     call,
     emit,
+    err,
     handled,
     new_app,
     out,
@@ -19,7 +26,9 @@ from accord.entrypoints.cli.common import (
     show_table,
     split_list,
 )
+from accord.entrypoints.cli.present import number, percent, text
 from accord.settings import Settings
+from accord.storage.engine import display_url, open_store
 
 member_app = new_app("Members and their tokens.")
 group_app = new_app("Groups, their members and voting settings.")
@@ -53,7 +62,7 @@ def serve(
     from accord.storage.migrate import upgrade
 
     with handled():
-        services = build_services(Settings().database_url)
+        services = build_services(Settings().database_url, existing=True)
         upgrade(services.ctx.engine)
     # Move everything imported so far out of the collector's reach: full collections over it paused
     # the server ~100 ms every few thousand requests (p99 150-260 ms -> ~50 ms at 64 connections).
@@ -63,14 +72,40 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
-def mcp() -> None:
-    """Serve MCP over stdio, acting as the member of ACCORD_TOKEN on ACCORD_DATABASE_URL."""
+def mcp(
+    print_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config",
+            help="Print a ready-to-paste MCP client configuration (JSON, mcpServers) with absolute paths, and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Serve MCP over stdio, acting as the member of ACCORD_TOKEN on ACCORD_DATABASE_URL.
+
+    With no store there, or a bad token, it says why on stderr and exits (69, 77) before serving. --print-config
+    prints the configuration an MCP client (Claude Desktop, Cursor, ...) needs to start this server from any
+    directory: the absolute `accord` executable and database URL, and ACCORD_TOKEN (or a placeholder); with
+    ACCORD_URL set, the server's streamable HTTP endpoint instead."""
     from accord.bootstrap import build_services
-    from accord.entrypoints.mcp import build_mcp
+    from accord.entrypoints.cli.mcp_config import client_config
 
     settings = Settings()
+    if print_config:
+        sys.stdout.write(json.dumps(client_config(settings), indent=2) + "\n")
+        if not settings.url:
+            with contextlib.suppress(AccordError):  # only a note: the configuration is right once the store is
+                open_store(settings.database_url).dispose()
+                return
+            err.print(
+                f"note: no Accord store at {display_url(settings.database_url)} yet: run `accord init` first",
+                markup=False,
+            )
+        return
+    from accord.entrypoints.mcp import build_mcp
+
     with handled():
-        services = build_services(settings.database_url)
+        services = build_services(settings.database_url, existing=True)
         services.identity.authenticate(settings.token)
     build_mcp(services, token=settings.token).run("stdio")
 
@@ -79,10 +114,14 @@ def audit(
     ref: Annotated[str | None, typer.Option(help="Only events about this (a proposal id, group:NAME, ...).")] = None,
     after: Annotated[int, typer.Option(help="Only events after this id.")] = 0,
     limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    latest: Annotated[
+        int | None, typer.Option(help="Only the newest N events (1-500), oldest first, like `tail`.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The audit log: who did what, when."""
-    rows = call(lambda api: api.audit(ref, after, limit))
+    """The audit log, oldest first: who did what, when (the first --limit events after --after, or the newest
+    --latest N)."""
+    rows = call(lambda api: api.audit(ref, after, limit, latest))
     emit(rows, as_json, lambda r: show_table(r, ["id", "at", "type", "actor", "group", "ref"]))
 
 
@@ -156,8 +195,8 @@ def group_add_member(
     member: str,
     role: Annotated[str, typer.Option(help="owner, admin or member.")] = "member",
     weight: Annotated[str, typer.Option(help="Vote weight, > 0.")] = "1",
-    advisory: Annotated[bool, typer.Option("--advisory", help="Votes are shown, never counted.")] = False,
-    veto: Annotated[bool, typer.Option("--veto", help="A 'no' vetoes yes/no proposals.")] = False,
+    advisory: Annotated[bool, typer.Option("--advisory/--no-advisory", help="Votes are shown, never counted.")] = False,
+    veto: Annotated[bool, typer.Option("--veto/--no-veto", help="A 'no' vetoes yes/no proposals.")] = False,
     expertise: Annotated[list[str] | None, typer.Option(help="Expertise tags (repeat or comma-separate).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -232,40 +271,60 @@ def group_policy(
 
 
 def show_proposal(p: dict[str, Any]) -> None:
-    out.print(f"[bold]{p['id']}[/bold]  {p['title']}", highlight=False)
-    show_fields(
-        p,
-        [
-            "group",
-            "status",
-            "voting_type",
-            "options",
-            "threshold_type",
-            "subject",
-            "deadline",
-            "round",
-            "result",
-            "threshold_met",
-            "outcome",
-            "tally",
-            "shares",
-            "participation",
-            "tied",
-            "vetoed_by",
-        ],
-    )
+    """A proposal for a person: its state in one sentence first (a standing veto says who and why, not the
+    counts), then the rules, the tally, participation, every instant-runoff round, and every vote."""
+    out.print(Text.assemble((p["id"], "bold"), "  ", p["title"]))
+    out.print(p["summary"], markup=False)
+    facts = [f"group {p['group']}", VOTING_TYPE_WORDS.get(p["voting_type"], p["voting_type"])]
+    facts.append(f"{p['threshold_type']} ({p['threshold']})")
+    facts.append(p["status"] + (f", round {p['round']}" if p["round"] > 1 else ""))
+    out.print(" · ".join(facts), markup=False)
+    show_fields(p, ["subject", "deadline"])
+    decided_by_count = p.get("outcome") != "vetoed" and (p["status"] != "open" or p["votes"])
+    if decided_by_count and p["voting_type"] != "verdict":
+        show_fields({k: p.get(k) for k in ("result", "threshold_met", "tied")})
+    if p["votes"] or p["status"] != "open":
+        rows = [
+            {
+                "option": o,
+                "first choices" if p["voting_type"] == "ranked" else "votes": p["tally"].get(o, 0),
+                "share": percent(p["shares"].get(o, 0)),
+                **({"support": p.get("support", {}).get(o, 0)} if p["weighted"] else {}),
+            }
+            for o in p["options"]
+        ]
+        show_table(rows)
+    taking_part = f"{p['ballots']} of {p['eligible']} counted voters have voted ({percent(p['participation'])})"
+    out.print("participation: " + taking_part, markup=False)
+    if p.get("rounds"):
+        show_rounds(p["options"], p["rounds"])
     humans = p.get("human_approvals")
     if humans:
-        out.print(f"[bold]human approvals[/bold]: {humans['text']}")
+        out.print(f"human approvals: {humans['text']}", markup=False)
     if p.get("resolution") and p["resolution"].get("method") == "forced":
         r = p["resolution"]
         out.print(f"forced by {r.get('by')}: {r.get('rationale')}", markup=False)
-    if p.get("provisional"):
+    if p.get("provisional") and p["status"] == "open" and p["votes"]:
         out.print("(provisional: the figures as if finalized now)")
     if p.get("finalize"):
         out.print(f"finalize: {p['finalize']['text']}", markup=False)
     if p.get("votes"):
         show_table(p["votes"], ["voter", "vote", "confidence", "comment"])
+
+
+def show_rounds(options: list[str], rounds: list[dict[str, Any]]) -> None:
+    """Every instant-runoff round: each option's count, who was eliminated, how many ballots were exhausted."""
+    out.print("instant runoff, round by round:")
+    out_of_count: set[str] = set()
+    for n, r in enumerate(rounds, 1):
+        counts = ", ".join(f"{o} {number(v)}" for o, v in r["counts"].items() if o in options and o not in out_of_count)
+        out_of_count.add(r.get("eliminated") or "")
+        line = f"  round {n}: {counts or 'no continuing ballots'}"
+        if r.get("eliminated"):
+            line += f"; eliminated {r['eliminated']}"
+        if r.get("exhausted"):
+            line += f"; {number(r['exhausted'])} exhausted"
+        out.print(line, markup=False)
 
 
 @proposal_app.command("create")
@@ -281,7 +340,10 @@ def proposal_create(
     threshold: Annotated[str | None, typer.Option(help="With custom: the share needed, e.g. 0.6.")] = None,
     quorum: Annotated[str | None, typer.Option(help="Fraction of eligible voters who must vote.")] = None,
     min_votes: Annotated[int | None, typer.Option(help="Minimum number of ballots.")] = None,
-    weighted: Annotated[bool | None, typer.Option("--weighted", help="Count weight x confidence.")] = None,
+    weighted: Annotated[
+        bool | None,
+        typer.Option("--weighted/--no-weighted", help="Count weight x confidence (default: no, or the preset's)."),
+    ] = None,
     weighted_denominator: Annotated[str | None, typer.Option(help="weights or scores.")] = None,
     deadline: Annotated[str | None, typer.Option(help="ISO-8601 instant after which no vote is accepted.")] = None,
     deadline_hours: Annotated[str | None, typer.Option(help="Hours from now after which no vote is accepted.")] = None,
@@ -291,16 +353,27 @@ def proposal_create(
     ] = None,
     max_rounds: Annotated[int | None, typer.Option(help="Last round allowed (default 2).")] = None,
     domain: Annotated[str | None, typer.Option(help="Field of the decision, for expert override.")] = None,
-    critical: Annotated[bool, typer.Option("--critical", help="Unanimity of 3+ needs a human's check.")] = False,
+    critical: Annotated[
+        bool, typer.Option("--critical/--no-critical", help="Unanimity of 3+ needs a human's check.")
+    ] = False,
     preset: Annotated[
         str | None, typer.Option(help="simple_majority, supermajority, unanimous, weighted, ranked_choice.")
     ] = None,
-    prevent_self_vote: Annotated[bool | None, typer.Option("--prevent-self-vote", help="You may not vote.")] = None,
+    allow_abstain: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-abstain/--no-allow-abstain", help="Whether abstaining is allowed (never under unanimous)."
+        ),
+    ] = None,
+    prevent_self_vote: Annotated[
+        bool | None, typer.Option("--prevent-self-vote/--no-prevent-self-vote", help="Whether you may not vote.")
+    ] = None,
     min_human_approvals: Annotated[
         int | None, typer.Option(help="yes_no: counted yes ballots that must come from humans.")
     ] = None,
     close_at_deadline: Annotated[
-        bool, typer.Option("--close-at-deadline", help="Finalize by itself when the deadline passes.")
+        bool,
+        typer.Option("--close-at-deadline/--no-close-at-deadline", help="Finalize by itself when the deadline passes."),
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -320,6 +393,7 @@ def proposal_create(
         "deadline": deadline,
         "deadline_hours": deadline_hours,
         "subject": subject,
+        "allow_abstain": allow_abstain,
         "on_no_consensus": split_list(on_no_consensus),
         "max_rounds": max_rounds,
         "domain": domain,
@@ -344,7 +418,11 @@ def proposal_vote(
 ) -> None:
     """Cast or replace your vote."""
     result = call(lambda api: api.cast_vote(proposal_id, vote, comment, confidence, evidence))
-    emit(result, as_json, lambda r: out.print(f"{'replaced' if r['replaced'] else 'recorded'}: {r['vote']}"))
+    emit(
+        result,
+        as_json,
+        lambda r: out.print(f"{'replaced' if r['replaced'] else 'recorded'}: {text(r['vote'], 'vote')}", markup=False),
+    )
 
 
 @proposal_app.command("show")
@@ -405,7 +483,7 @@ def proposal_wait(
 ) -> None:
     """Wait for a decision. Exit 0 passed, 2 vetoed, 1 any other final outcome, 3 still open at the timeout."""
     result = call(lambda api: api.wait_proposal(proposal_id, timeout))
-    emit(result, as_json, lambda r: out.print(f"{r['id']}: {r['status']} ({r.get('outcome')})"))
+    emit(result, as_json, lambda r: out.print(f"{r['id']} {r['status']}: {r['summary']}", markup=False))
     raise typer.Exit(wait_exit_code(result))
 
 

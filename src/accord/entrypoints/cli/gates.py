@@ -9,7 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from accord.domain.errors import ValidationError
+from accord.domain.errors import AccordError, ValidationError
 from accord.entrypoints.cli.common import (
     APPROVED,
     PENDING,
@@ -23,6 +23,7 @@ from accord.entrypoints.cli.common import (
     handled,
     new_app,
     out,
+    release,
     show_table,
 )
 
@@ -62,14 +63,12 @@ def leave(api: Any, code: int) -> NoReturn:
     """Exit at once after a blocking wait: the script waiting on us is released as soon as the answer is out,
     not after the interpreter's teardown of every loaded module (~0.2 s). Output is flushed and the store's
     pooled connections are closed first; in-process callers (CliRunner) get an ordinary exit."""
+    release(api)
     if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
         raise typer.Exit(code)
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()
-    services = getattr(api, "services", None)
-    if services is not None:
-        services.ctx.engine.dispose()
     os._exit(code)
 
 
@@ -161,6 +160,8 @@ def gate_wait(
     closes the gate and is actionable."""
     with handled():
         api = backend()
+        if sys.stderr.isatty():  # a person is watching: say what we wait for (scripts get only the answer)
+            announce_wait(api, subject, timeout, group)
         result = api.gate_wait(subject, timeout, group)
     emit(result, as_json, show_gate)
     if result.get("timed_out"):
@@ -181,6 +182,24 @@ def gate_verify(
     result = call(lambda api: api.gate_verify(request_id, data))
     emit(result, as_json, lambda r: out.print(r["reason"], markup=False))
     raise typer.Exit(APPROVED if result["verified"] else REJECTED)
+
+
+def announce_wait(api: Any, subject: str, timeout: float, group: str | None) -> None:
+    """One line on stderr: which request, what ends the wait, who is awaited, how long at most."""
+    try:
+        g = api.gate_tally(subject, group)
+    except AccordError:  # the wait itself reports the refusal
+        err.print(f"waiting up to {timeout:g}s for the gate on {subject!r}...", markup=False)
+        return
+    if g.get("closed"):
+        return
+    awaiting = f"; awaiting {', '.join(g['awaiting'])}" if g.get("awaiting") else ""
+    err.print(
+        f"waiting up to {timeout:g}s for {g['id']} ({g['subject']} in {g['group']}) to be approved, vetoed or "
+        f"rejected: now {g['status']}, {g['ballots']} of {g['eligible']} gate voters have voted{awaiting} "
+        "(Ctrl-C stops waiting; the request stays open)",
+        markup=False,
+    )
 
 
 @gate_app.command("close")
@@ -281,7 +300,7 @@ def inbox_peek(type: TypeOpt = None, subject: SubjectOpt = None, as_json: JsonFl
 
 @inbox_app.command("list")
 def inbox_list(
-    unread: Annotated[bool, typer.Option("--unread", help="Only messages not received yet.")] = False,
+    unread: Annotated[bool, typer.Option("--unread/--all", help="Only messages not received yet, or all.")] = False,
     since: Annotated[str | None, typer.Option(help="Only messages after this ISO-8601 instant.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many (1-100).")] = 100,
     as_json: JsonFlag = False,

@@ -208,12 +208,16 @@ def milestone_update(
 @milestone_app.command("add-checkpoint")
 def milestone_add_checkpoint(
     milestone_id: str,
-    title: str,
+    title_arg: Annotated[
+        str | None, typer.Argument(metavar="[TITLE]", help="The checkpoint's title (or give --title).")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="The checkpoint's title.")] = None,
     position: Annotated[int | None, typer.Option(help="Insert at this order (default: append).")] = None,
     description: Annotated[str, typer.Option(help="What the step is.")] = "",
     depends_on: DependsOn = None,
     requires_consensus: Annotated[
-        bool, typer.Option("--requires-consensus", help="Open a yes/no approval proposal for it.")
+        bool,
+        typer.Option("--requires-consensus/--no-requires-consensus", help="Open a yes/no approval proposal for it."),
     ] = False,
     consensus_group: Annotated[
         str | None, typer.Option(help="The approving group (implies --requires-consensus).")
@@ -229,7 +233,14 @@ def milestone_add_checkpoint(
     git_commit_url: Annotated[str | None, typer.Option(help="Commit URL (http/https).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Add a checkpoint at --position (later ones shift down) or at the end; reopens a closed milestone."""
+    """Add a checkpoint titled --title (or TITLE) at --position (later ones shift down) or at the end; reopens a
+    closed milestone."""
+    if title_arg is not None and title is not None and title_arg != title:
+        raise typer.BadParameter("give the title once: as TITLE or as --title", param_hint="--title")
+    title = title if title is not None else title_arg
+    if title is None:
+        raise typer.BadParameter("give --title (or TITLE)", param_hint="--title")
+    checkpoint_title = title
     rule: bool | dict[str, Any] = requires_consensus
     chosen = (
         ("group", consensus_group),
@@ -241,7 +252,7 @@ def milestone_add_checkpoint(
     result = call(
         lambda api: api.add_checkpoint(
             milestone_id,
-            title,
+            checkpoint_title,
             position=position,
             description=description,
             depends_on=split_list(depends_on),

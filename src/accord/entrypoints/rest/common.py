@@ -86,13 +86,18 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def _mentions(exc: AccordError) -> dict[str, Any]:
+    return {"mentions": list(exc.mentions)} if exc.mentions else {}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """One mapping from Accord's errors to HTTP: {"error": {"code", "message", "details"}}."""
 
     @app.exception_handler(AccordError)
     async def accord_error(_request: Request, exc: AccordError) -> JSONResponse:
         return JSONResponse(
-            error_body(exc.code, exc.message, jsonable(exc.details)),
+            # `mentions`: the operations the message names (tool names), so a client face can name them its way.
+            error_body(exc.code, exc.message, jsonable({**exc.details, **_mentions(exc)})),
             status_code=exc.http_status,
             headers={"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None,
         )

@@ -226,6 +226,10 @@ def audit(
     ref: str | None = None,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    latest: Annotated[
+        int | None, Query(ge=1, le=500, description="Only the newest N events (still oldest first).")
+    ] = None,
 ) -> list[Json]:
-    """The audit log, optionally about one thing (a proposal id, `group:NAME`, ...)."""
-    return api.audit(ref, after, limit)
+    """The audit log, oldest first, optionally about one thing (a proposal id, `group:NAME`, ...): the first
+    `limit` events after id `after`, or with `latest=N` the newest N."""
+    return api.audit(ref, after, limit, latest)

@@ -6,16 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-OUTCOMES = {
-    "passed": "passed",
-    "rejected": "rejected",
-    "vetoed": "vetoed",
-    "no_quorum": "not enough votes",
-    "no_consensus": "no consensus",
-    "revote": "re-vote",
-    "expired": "expired",
-}
-VOTING_TYPES = {"yes_no": "yes / no", "single": "single choice", "ranked": "ranked choice", "verdict": "verdict"}
+from accord.domain.summary import OUTCOME_WORDS, VOTING_TYPE_WORDS
+
+OUTCOMES = OUTCOME_WORDS  # the words every face uses for an outcome
+VOTING_TYPES = VOTING_TYPE_WORDS
 
 
 def parse(value: str | datetime | None) -> datetime | None:

@@ -62,6 +62,10 @@ def queue(api: Api) -> Queue:
             else:
                 q.other_open.append(item)
             continue
+        if row["voting_type"] == "yes_no" and row["ballots"]:
+            # Only a yes/no proposal with ballots can stand vetoed: read those to mark them (SPEC §2.3 wording).
+            p = api.get_proposal(row["id"])
+            row = {**row, "summary": p["summary"], "vetoed": p.get("outcome") == "vetoed" and bool(p.get("vetoed_by"))}
         manages = me.is_admin or roles.get(row["group"]) in ("owner", "admin")
         if row["awaiting_me"]:
             q.to_vote.append(row)
