@@ -45,6 +45,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/votes_http.py
 	$(BIN)/python bench/milestones.py
 	$(BIN)/python bench/wait_latency.py
+	$(BIN)/python bench/audit_verify.py
 	$(BIN)/python bench/awaiting.py
 	$(BIN)/python bench/settled.py
 

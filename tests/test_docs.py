@@ -31,6 +31,10 @@ NOT_MCP = {
     "get_group_policy": "group administration belongs to humans and scripts",
     "audit": "an administrator's view; agents read get_proposal",
     "list_events": "the feed is for dashboards and scripts (REST long-poll)",
+    "audit_verify": "an administrator's check of the whole store",
+    "audit_head": "pinning the chain's head is for scripts and auditors",
+    "show_keys": "store administration; the JWKS is public at /.well-known/jwks.json",
+    "rotate_key": "store administration",
 }
 
 

@@ -13,7 +13,9 @@ from accord.services.groups import GroupService
 from accord.services.identity import IdentityService
 from accord.services.inbox import InboxService
 from accord.services.milestones import MilestoneService
+from accord.services.proof import AuditService, KeyService
 from accord.services.proposals import ProposalService
+from accord.services.receipts import ReceiptService
 from accord.settings import Settings
 from accord.storage.engine import make_engine, open_store
 from accord.storage.notify import EventHub
@@ -32,6 +34,9 @@ class Services:
     gates: GateService
     inbox: InboxService
     deliberation: DeliberationService
+    keys: KeyService
+    audit: AuditService
+    receipts: ReceiptService
 
     def close(self) -> None:
         self.ctx.hub.close()
@@ -43,9 +48,16 @@ def build_services(database_url: str | None = None, clock: Clock | None = None, 
 
     With `existing=True` (every face but `accord init`) nothing is created: NoStoreError (exit 69) when no
     store has been initialised there."""
-    url = database_url or Settings().database_url
+    settings = Settings()
+    url = database_url or settings.database_url
     engine = open_store(url) if existing else make_engine(url)
-    ctx = Context(engine=engine, clock=clock or SystemClock(), hub=EventHub(engine))
+    ctx = Context(
+        engine=engine,
+        clock=clock or SystemClock(),
+        hub=EventHub(engine),
+        key_file=settings.signing_key_file,
+        issuer=settings.public_url,
+    )
     return Services(
         ctx=ctx,
         identity=IdentityService(ctx),
@@ -56,4 +68,7 @@ def build_services(database_url: str | None = None, clock: Clock | None = None, 
         gates=GateService(ctx),
         inbox=InboxService(ctx),
         deliberation=DeliberationService(ctx),
+        keys=KeyService(ctx),
+        audit=AuditService(ctx),
+        receipts=ReceiptService(ctx),
     )

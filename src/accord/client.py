@@ -19,8 +19,10 @@ from urllib.parse import quote
 
 import httpx
 
+from accord.clock import SystemClock
 from accord.domain import errors
 from accord.domain.errors import AccordError, UnavailableError
+from accord.proof import receipts
 
 DEFAULT_TIMEOUT = 30.0
 MAX_SERVER_WAIT = 3600  # the server's longest single long-poll
@@ -495,16 +497,58 @@ class AccordClient:
     def sweep(self) -> dict[str, Any]:
         return self._one("POST", "/sweep")
 
+    # -- the verifiable record (SPEC §12) -------------------------------------------------------------------
+
+    def audit_verify(self, pinned: str | None = None) -> dict[str, Any]:
+        return self._one("GET", "/audit/verify", params={"pinned": pinned})
+
+    def audit_head(self) -> dict[str, Any]:
+        return self._one("GET", "/audit/head")
+
+    def show_keys(self) -> dict[str, Any]:
+        return self._one("GET", "/keys")
+
+    def rotate_key(self) -> dict[str, Any]:
+        return self._one("POST", "/keys/rotate")
+
+    def jwks(self) -> dict[str, Any]:
+        """The server's public keys as a JWK Set (/.well-known/jwks.json; no token needed): keep it to verify
+        receipts offline."""
+        try:
+            response = self._http.get("/.well-known/jwks.json", timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise UnavailableError(f"the server at {self.url} is unavailable: {exc}") from None
+        if response.status_code >= 400:
+            raise error_from(response)
+        return cast(dict[str, Any], response.json())
+
+    def verify_receipt(
+        self, receipt: str, payload: Any = receipts.NOT_GIVEN, jwks: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Check a decision receipt here, not on the server: against `jwks` (a JWK Set you trust), else the
+        server's /.well-known/jwks.json. Returns {valid, reason, claims} as `Api.verify_receipt`; `reason`
+        names the failed check ("bad signature", "unknown key", "expired at <instant>", "outcome <o>",
+        "payload differs", "payload not given"). For a gate pass `payload`, the JSON about to be acted on."""
+        keys = jwks if jwks is not None else self.jwks()
+        return receipts.verify(receipt, keys, now=SystemClock().now(), payload=payload).as_dict()
+
+    def redeem_receipt(self, jti: str) -> dict[str, Any]:
+        """Mark an approved gate's receipt used: the first call returns {jti, redeemed_at, ...}; later calls
+        raise ConflictError "receipt <jti> was redeemed at <instant>" (act only after a successful redeem)."""
+        return self._one("POST", f"/receipts/{_p(jti)}/redeem")
+
     # -- seed 002's patterns -------------------------------------------------------------------------------
 
     def wait_for_consensus(self, subject: str, timeout: float, group: str | None = None) -> dict[str, Any]:
         """Block until the gate on `subject` (or a request id) is decided; fail-closed.
 
-        Returns {"status": "approved" | "rejected" | "vetoed", "reason", "request_id", "gate"}: a gate still
-        pending when `timeout` ends is `rejected` with reason "timeout" (never approval); an expired gate is
-        `rejected` with reason "expired"; a rejected vote is `rejected` with reason "rejected"; a subject with no
-        open request (its latest closed) is `rejected` with reason "no_open_request" (SPEC §5 rev. 2). Approved
-        means actionable only for the gate's requester (`gate["actionable"]`)."""
+        Returns {"status": "approved" | "rejected" | "vetoed", "reason", "request_id", "gate", "receipt"}: a
+        gate still pending when `timeout` ends is `rejected` with reason "timeout" (never approval); an expired
+        gate is `rejected` with reason "expired"; a rejected vote is `rejected` with reason "rejected"; a subject
+        with no open request (its latest closed) is `rejected` with reason "no_open_request" (SPEC §5 rev. 2).
+        Approved means actionable only for the gate's requester (`gate["actionable"]`). `receipt` is the gate's
+        signed receipt (SPEC §12) once it is closed and you requested it (else None): hand it to the executor,
+        which checks it with `verify_receipt` and acts after `redeem_receipt`."""
         end = time.monotonic() + max(0.0, float(timeout))
         while True:
             remaining = max(0.0, end - time.monotonic())
@@ -534,6 +578,7 @@ class AccordClient:
             "request_id": gate["request_id"],
             "detail": gate["reason"],
             "gate": gate,
+            "receipt": gate.get("receipt"),
         }
 
     def fan_out(

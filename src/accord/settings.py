@@ -18,3 +18,7 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 5.0
     # Signs web-page session cookies; unset, each server process makes its own (sign-ins end at restart).
     session_secret: str | None = None
+    # Receipts (SPEC §12): the private signing keys live in this PEM file when set (else in the store), and
+    # receipts name this address as their issuer (`iss`).
+    signing_key_file: str | None = None
+    public_url: str = "http://127.0.0.1:8000"

@@ -93,6 +93,13 @@ def test_a_human_votes_sees_agents_votes_live_finalizes_and_reads_the_record(
     shot(page, "decision")
     assert world.api("alice").get_proposal(pid)["outcome"] == "passed"
 
+    receipt = world.api("alice").get_decision_record(pid)["receipt"]
+    expect(record.get_by_label("Decision receipt")).to_have_value(receipt)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    record.get_by_role("button", name="Copy receipt").click()
+    expect(record.locator(".copied")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == receipt
+
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
     page.goto(f"/proposals/{pid}")

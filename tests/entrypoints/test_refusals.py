@@ -106,7 +106,7 @@ CASES = [
         "finalize an escalated proposal",
         "finalize_proposal",
         lambda c: {"proposal_id": c["pid"]},
-        "is escalated: a human owner/admin decides it with resolve_proposal",
+        "is escalated: a human owner/admin decides it with ",  # resolve_proposal; the CLI names its command
         409,
         75,
         setup=_escalated,

@@ -17,6 +17,7 @@ from accord.domain.errors import ValidationError
 from accord.storage import group_commit
 from accord.storage import tables as t
 from accord.storage.engine import make_engine
+from accord.storage.event_log import PendingEvent
 from accord.storage.group_commit import GroupCommit
 from accord.storage.uow import UnitOfWork
 
@@ -41,14 +42,15 @@ def commits(engine: Engine) -> list[int]:
     return seen
 
 
-def append(ref: str, *, then_fail: bool = False) -> Callable[[UnitOfWork], int]:
-    """Work that appends an event about `ref` (and then refuses, if asked)."""
+def append(ref: str, *, then_fail: bool = False) -> Callable[[UnitOfWork], PendingEvent]:
+    """Work that appends an event about `ref` (and then refuses, if asked); the event is numbered when its
+    savepoint ends."""
 
-    def work(uow: UnitOfWork) -> int:
-        event_id = uow.events.append("test", at=AT, actor=None, group=None, ref=ref, data={})
+    def work(uow: UnitOfWork) -> PendingEvent:
+        event = uow.events.append("test", at=AT, actor=None, group=None, ref=ref, data={})
         if then_fail:
             raise ValidationError(f"{ref} refused")
-        return event_id
+        return event
 
     return work
 
@@ -58,7 +60,7 @@ def refs(engine: Engine) -> list[str]:
         return [r[0] for r in conn.execute(select(t.events.c.ref).order_by(t.events.c.id))]
 
 
-def one_batch(group: GroupCommit, works: list[Callable[[UnitOfWork], int]]) -> list[object]:
+def one_batch(group: GroupCommit, works: list[Callable[[UnitOfWork], PendingEvent]]) -> list[object]:
     """Run every work from its own thread, all in one batch: they queue while the writer is busy with a
     batch that waits for them. Returns each work's result, or the exception its caller got."""
     running, release = threading.Event(), threading.Event()
@@ -98,7 +100,8 @@ def test_concurrent_writes_share_commits_and_each_caller_gets_its_own_result(eng
     assert sorted(refs(engine)) == sorted(f"r{i}" for i in range(20))
     with engine.connect() as conn:
         ids = dict(conn.execute(select(t.events.c.ref, t.events.c.id)).all())
-    assert results == [ids[f"r{i}"] for i in range(20)]
+    assert [r.id for r in results if isinstance(r, PendingEvent)] == [ids[f"r{i}"] for i in range(20)]
+    assert sorted(ids.values()) == list(range(1, 21))  # gap-free, in commit order
     assert len(seen) == 2  # the holding batch, then all twenty together
 
 
@@ -108,13 +111,14 @@ def test_a_refused_write_rolls_back_only_its_own_savepoint(engine: Engine) -> No
     results = one_batch(group, works)
     assert isinstance(results[1], ValidationError) and results[1].message == "refused refused"
     assert sorted(refs(engine)) == ["kept-1", "kept-2"]
-    assert all(isinstance(r, int) for r in (results[0], results[2]))
+    kept = [r for r in (results[0], results[2]) if isinstance(r, PendingEvent)]
+    assert sorted(r.id for r in kept if r.id is not None) == [1, 2]  # the refused one left no gap
 
 
 def test_a_failed_commit_fails_every_write_of_its_batch_and_keeps_none(engine: Engine) -> None:
     group = GroupCommit(engine)
 
-    def dangling(uow: UnitOfWork) -> int:
+    def dangling(uow: UnitOfWork) -> PendingEvent:
         # A foreign-key violation checked only at COMMIT: the whole batch's COMMIT fails.
         uow.conn.execute(text("PRAGMA defer_foreign_keys = ON"))
         uow.conn.execute(
@@ -128,22 +132,22 @@ def test_a_failed_commit_fails_every_write_of_its_batch_and_keeps_none(engine: E
                 round=1,
             )
         )
-        return 0
+        return uow.events.append("dangling", at=AT, actor=None, group=None, ref="dangling", data={})
 
     results = one_batch(group, [append("first"), dangling, append("last")])
     assert all(isinstance(r, IntegrityError) for r in results), results
     assert refs(engine) == []
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.vote_history)).scalar_one() == 0
-    assert group.run(append("after")) > 0  # the writer carries on
+    assert (group.run(append("after")).id or 0) > 0  # the writer carries on
 
 
 def test_coroutines_await_their_own_results(engine: Engine) -> None:
     group = GroupCommit(engine)
 
-    async def main() -> list[int | BaseException]:
+    async def main() -> list[PendingEvent | BaseException]:
         works = [append(f"a{i}", then_fail=i == 3) for i in range(8)]
-        return await asyncio.gather(*(group.run_async(w) for w in works), return_exceptions=True)
+        return list(await asyncio.gather(*(group.run_async(w) for w in works), return_exceptions=True))
 
     results = asyncio.run(main())
     assert isinstance(results[3], ValidationError)

@@ -11,7 +11,6 @@ from accord.bootstrap import Services
 from accord.domain.proposals import Ballot
 from accord.storage import tables as t
 from accord.storage.prepared import Prepared
-from accord.storage.repositories import EventRepository
 from accord.storage.uow import UnitOfWork
 from tests.support import World
 
@@ -68,13 +67,13 @@ def test_prepared_reads_and_event_appends_match_the_repositories(services: Servi
         )
         assert uow.proposals.get_for_vote(pid, "nobody") is not None
         assert uow.proposals.get_for_vote("prop_missing", "ana") is None
-        new_id = uow.events.append("test.event", at=AT, actor="ana", group="team", ref=pid, data={"x": [1, "2"]})
-        plain_id = EventRepository(uow.conn).append(
-            "test.event", at=AT, actor="ana", group="team", ref=pid, data={"x": [1, "2"]}
-        )
-        assert plain_id == new_id + 1
-        rows = uow.events.since(new_id - 1, None)
-        assert {k: v for k, v in rows[0].items() if k != "id"} == {
+        first = uow.events.append("test.event", at=AT, actor="ana", group="team", ref=pid, data={"x": [1, "2"]})
+        second = uow.events.append("test.event", at=AT, actor="ana", group="team", ref=pid, data={"x": [1, "2"]})
+        assert first.id is None  # numbered at flush, in commit order
+        uow.flush()
+        assert first.id is not None and second.id == first.id + 1
+        rows = uow.events.since(first.id - 1, None)
+        assert {k: v for k, v in rows[0].items() if k not in ("id", "prev_id", "hash")} == {
             "at": AT,
             "type": "test.event",
             "actor": "ana",
@@ -82,7 +81,8 @@ def test_prepared_reads_and_event_appends_match_the_repositories(services: Servi
             "ref": pid,
             "data": {"x": [1, "2"]},
         }
-        assert rows[0] | {"id": 0} == rows[1] | {"id": 0}
+        assert (rows[0]["hash"], rows[1]["prev_id"]) == (first.hash, first.id)
+        assert rows[0] | {"id": 0, "prev_id": 0, "hash": ""} == rows[1] | {"id": 0, "prev_id": 0, "hash": ""}
         assert uow.tokens.member("0" * 64) is None
     ballot = Ballot(voter="bo", choice="yes", confidence=Fraction(1), comment=None, evidence=(), cast_at=AT, round=1)
     with UnitOfWork(services.ctx.engine) as uow:

@@ -328,3 +328,15 @@ def test_a_gate_at_its_proposal_address_goes_to_its_own_page(site: Site) -> None
     refused = bob.post(f"/proposals/{gid}/vote", data={"csrf": csrf_in(bob.get("/").text), "vote": "yes"})
     assert refused.status_code == 403
     assert "the requester may not vote on its own gate" in refused.text
+
+
+def test_the_decision_record_shows_the_signed_receipt_with_a_copy_button(site: Site) -> None:
+    pid = deploy(site)
+    for voter in ("alice", "bob", "carol"):
+        site.world.api(voter).cast_vote(pid, "yes")
+    receipt = site.world.api("alice").finalize_proposal(pid)["receipt"]
+    html = site.client("carol").get(f"/proposals/{pid}").text
+    assert '<label for="receipt">Decision receipt</label>' in html
+    assert f'<textarea id="receipt" class="receipt" readonly rows="4">{receipt}</textarea>' in html
+    assert '<button type="button" class="copy" data-copy="receipt">Copy receipt</button>' in html
+    assert 'href="/.well-known/jwks.json"' in html

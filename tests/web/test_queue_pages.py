@@ -95,6 +95,11 @@ def test_the_gate_page_takes_a_vote_and_offers_the_requester_its_close_button(si
     assert (closed.status_code, closed.headers["location"]) == (303, f"/gates/{gid}?done=close")
     after = requester.get(closed.headers["location"]).text
     assert "The gate is closed" in after and f'action="/gates/{gid}/close"' not in after
+    receipt = site.world.api("bob").gate_wait(gid, timeout=0)["receipt"]
+    assert f'<textarea id="receipt" class="receipt" readonly rows="4">{receipt}</textarea>' in after
+    assert 'data-copy="receipt">Copy receipt</button>' in after
+    assert 'id="receipt"' not in alice.get(f"/gates/{gid}").text  # a voter does not get the requester's receipt
+    audit(after, "closed gate")
     assert site.world.api("bob").gate_tally(gid)["closed"] is True
     assert site.client("olga").get(f"/gates/{gid}").status_code == 404
     listing = alice.get("/gates?status=closed").text

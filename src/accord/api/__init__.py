@@ -10,9 +10,10 @@ from accord.api.core import CoreApi
 from accord.api.deliberation import DeliberationApi
 from accord.api.gates import GateApi
 from accord.api.milestones import MilestoneApi
+from accord.api.proof import ProofApi
 
 
-class Api(CoreApi, MilestoneApi, GateApi, DeliberationApi):
+class Api(CoreApi, MilestoneApi, GateApi, DeliberationApi, ProofApi):
     """Every operation, for one authenticated member."""
 
 

@@ -12,7 +12,9 @@ import anyio.to_thread
 from sqlalchemy import Engine
 
 from accord.clock import Clock
+from accord.proof.chain import chainable
 from accord.storage.engine import is_sqlite
+from accord.storage.event_log import PendingEvent
 from accord.storage.group_commit import GroupCommit
 from accord.storage.notify import EventHub
 from accord.storage.uow import UnitOfWork
@@ -25,6 +27,9 @@ class Context:
     engine: Engine
     clock: Clock
     hub: EventHub
+    # Where private signing keys live (None: in the store) and who issues receipts (the `iss` claim), SPEC §12.
+    key_file: str | None = None
+    issuer: str = "http://127.0.0.1:8000"
     _group_commit: GroupCommit | None = field(default=None, init=False, repr=False, compare=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
@@ -73,9 +78,10 @@ def record(
     group: str | None,
     ref: str | None,
     **data: Any,
-) -> int:
-    """Append an event in the caller's transaction (it commits, or vanishes, with the change)."""
-    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=jsonable(data))
+) -> PendingEvent:
+    """Append an event in the caller's transaction (it commits, or vanishes, with the change); its id and
+    hash are set when the transaction commits (`uow.events.after_flush` runs work that needs them)."""
+    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=chainable(jsonable(data)))
 
 
 def jsonable(value: Any) -> Any:

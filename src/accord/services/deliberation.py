@@ -71,7 +71,7 @@ class DeliberationService(CompletionGates):
             assert p.outcome is not None and p.resolution is not None
             event = {"group": p.group, "ref": p.id, "proposal_id": p.id}
             record(uow, "proposal.resolved", at=now, actor=actor.name, decision=p.outcome["result"], **event)
-            record(
+            decided = record(
                 uow,
                 "proposal.finalized",
                 at=now,
@@ -81,6 +81,7 @@ class DeliberationService(CompletionGates):
                 method="human_decision",
                 **event,
             )
+            self.proposals.receipts.issue(uow, p, decided, now=now)
             send_system(
                 uow,
                 group=p.group,
@@ -95,12 +96,17 @@ class DeliberationService(CompletionGates):
         return proposal_view(p, now)
 
     def decision_record(self, actor: Member, proposal_id: str) -> dict[str, Any]:
-        """The decision record (JSON, with its Markdown under `markdown`) in seed 004's layout."""
+        """The decision record (JSON, with its Markdown under `markdown`) in seed 004's layout, with the
+        decision's signed `receipt` (SPEC §12; null while undecided, and for a gate unless the caller is its
+        requester or an administrator)."""
         self.proposals.get(actor, proposal_id)  # a close_at_deadline proposal past its deadline finalizes first
         with self.ctx.uow(write=False) as uow:
             p = self.proposals.load(uow, actor, proposal_id)
             history = uow.proposals.history(proposal_id)
-        return build_record(p, tally(p), history)
+            # A proposal's receipt is the group's; a gate's only its requester's and administrators' (SPEC §12).
+            entitled = p.kind != "gate" or actor.name == p.created_by or actor.is_admin
+            receipt = self.proposals.receipts.stored(uow, p.id) if entitled else None
+        return {**build_record(p, tally(p), history), "receipt": receipt}
 
     # -- consultations -------------------------------------------------------------------------------------
 

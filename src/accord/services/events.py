@@ -23,6 +23,8 @@ def event_view(row: dict[str, Any]) -> dict[str, Any]:
         "group": row["group_name"],
         "ref": row["ref"],
         "data": row["data"],
+        "prev_id": row["prev_id"],
+        "hash": row["hash"],
     }
 
 

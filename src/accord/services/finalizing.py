@@ -15,6 +15,7 @@ from accord.services.access import manages
 from accord.services.context import Context, record
 from accord.services.notices import send_system
 from accord.services.proposal_views import proposal_view
+from accord.services.receipts import ReceiptService
 from accord.storage.uow import UnitOfWork
 
 SYSTEM_ACTOR = "system"  # who finalizes a close_at_deadline proposal at its deadline (SPEC §2.1)
@@ -24,6 +25,7 @@ class Finalizing:
     """`ProposalService`'s finalizing half (it provides `load`)."""
 
     ctx: Context
+    receipts: ReceiptService
 
     def load(self, uow: UnitOfWork, actor: Member, proposal_id: str, *, for_update: bool = False) -> Proposal:
         raise NotImplementedError  # pragma: no cover - ProposalService.load
@@ -68,6 +70,9 @@ class Finalizing:
                 step = deliberation.next_step(p, result)
                 extra = self._apply(uow, p, result, step, actor=actor.name, now=now)
             uow.proposals.save(p)
+            uow.flush()  # the decision's event is chained and its receipt signed
+            if p.status == "finalized":
+                extra["receipt"] = self.receipts.stored(uow, p.id)
             uow.commit()
         return {**proposal_view(p, now), **extra}
 
@@ -199,7 +204,7 @@ class Finalizing:
                 "outcome": "passed" if not p.rules.binary or step.decision == p.rules.options[0] else "rejected",
             }
         p.finalize(figures, by=actor, at=now, resolution=resolution)
-        record(
+        decided = record(
             uow,
             "proposal.forced" if forced is not None else "proposal.finalized",
             at=now,
@@ -212,6 +217,7 @@ class Finalizing:
             method=resolution["method"],
             **({"rationale": forced["rationale"], "settled": forced["settled"]} if forced is not None else {}),
         )
+        self.receipts.issue(uow, p, decided, now=now)
         return {}
 
 

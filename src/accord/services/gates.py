@@ -217,9 +217,24 @@ class GateService:
             return
         p = uow.proposals.get(holder, for_update=True)
         if p is not None and p.kind == rules.KIND and rules.timed_out(p, now):
-            status, reason = rules.at_timeout(p, rules.count(p))
-            assert p.deadline is not None
-            self._freeze(uow, p, status, reason, by=SYSTEM, at=p.deadline, method="timeout", now=now)
+            self._expire(uow, p, now)
+
+    def _expire(self, uow: UnitOfWork, p: Proposal, now: datetime) -> None:
+        """Close a timed-out gate as it stood at its timeout (approved, vetoed, else expired), with its receipt.
+        Whichever path notices first does it (a read, a wait, a close, a new request, the sweeper): the row
+        lock (PostgreSQL) or the writer lock (SQLite) lets exactly one of them."""
+        status, reason = rules.at_timeout(p, rules.count(p))
+        assert p.deadline is not None
+        self._freeze(uow, p, status, reason, by=SYSTEM, at=p.deadline, method="timeout", now=now)
+
+    def _settle(self, request_id: str) -> None:
+        """Close the gate now if it timed out while nobody looked (a read noticing it writes it)."""
+        now = self.ctx.now()
+        with self.ctx.uow() as uow:
+            p = uow.proposals.get(request_id, for_update=True)
+            if p is not None and p.kind == rules.KIND and rules.timed_out(p, now):
+                self._expire(uow, p, now)
+                uow.commit()
 
     def _freeze(
         self,
@@ -244,7 +259,7 @@ class GateService:
         }
         p.finalize(figures, by=by, at=at, resolution={"method": f"gate_{method}"})
         uow.proposals.save(p)
-        record(
+        decided = record(
             uow,
             "proposal.finalized",
             at=now,
@@ -258,6 +273,7 @@ class GateService:
             result=figures["result"],
             method=f"gate_{method}",
         )
+        self.proposals.receipts.issue(uow, p, decided, now=now)
 
     def vote(self, actor: Member, request_id: str, vote: object, comment: str | None = None) -> dict[str, Any]:
         """Vote yes, no or abstain on a gate; a veto holder's no vetoes it at once and tells the whole group."""
@@ -265,8 +281,10 @@ class GateService:
         now = self.ctx.now()
         with self.ctx.uow() as uow:
             p = self._load(uow, actor, request_id, for_update=True)
-            p.ensure_open()
-            if rules.timed_out(p, now):
+            expired = (p.resolution or {}).get("method") == "gate_timeout"  # closed by a read at its timeout
+            if not expired:
+                p.ensure_open()
+            if expired or rules.timed_out(p, now):
                 assert p.deadline is not None
                 raise DeadlineError(
                     f"voting closed at {p.deadline.isoformat()}: gate {p.id} timed out", proposal_id=p.id
@@ -334,14 +352,20 @@ class GateService:
                 )
             if p.is_open:
                 if rules.timed_out(p, now):
-                    status, reason = rules.at_timeout(p, rules.count(p))
-                    assert p.deadline is not None
-                    self._freeze(uow, p, status, reason, by=SYSTEM, at=p.deadline, method="timeout", now=now)
+                    self._expire(uow, p, now)
                 else:
                     status, reason = rules.on_close(p, rules.count(p), actor.name)
                     self._freeze(uow, p, status, reason, by=actor.name, at=now, method="close", now=now)
-                uow.commit()
-        return gate_view(p, now, actor.name)
+                uow.flush()  # the closing event is chained and the receipt signed
+            view = self._with_receipt(uow, actor, p, gate_view(p, now, actor.name))
+            uow.commit()
+        return view
+
+    def _with_receipt(self, uow: UnitOfWork, actor: Member, p: Proposal, view: dict[str, Any]) -> dict[str, Any]:
+        """`view` with the gate's receipt (SPEC §12): only for its requester and administrators, once closed."""
+        entitled = actor.name == p.created_by or actor.is_admin
+        view["receipt"] = self.proposals.receipts.stored(uow, p.id) if entitled and view["closed"] else None
+        return view
 
     def expire_due(self) -> list[str]:
         """Close every timed-out gate still holding its subject (a sweeper's job; reads never need it)."""
@@ -352,9 +376,7 @@ class GateService:
                 if row["deadline"] is not None and now >= row["deadline"]:
                     p = uow.proposals.get(row["id"], for_update=True)
                     if p is not None and rules.timed_out(p, now):
-                        status, reason = rules.at_timeout(p, rules.count(p))
-                        assert p.deadline is not None
-                        self._freeze(uow, p, status, reason, by=SYSTEM, at=p.deadline, method="timeout", now=now)
+                        self._expire(uow, p, now)
                         closed.append(p.id)
             uow.commit()
         return closed
@@ -446,16 +468,30 @@ class GateService:
             found = self._find(uow, actor, subject, group)
         if isinstance(found, NoneOpen):
             return found.view(now, actor.name)
-        return gate_view(found, now, actor.name)
+        p = found
+        if rules.timed_out(p, now):
+            self._settle(p.id)
+            with self.ctx.uow(write=False) as uow:
+                p = self._load(uow, actor, p.id)
+        return gate_view(p, self.ctx.now(), actor.name)
 
     def _read(self, actor: Member, request_id: str) -> dict[str, Any]:
-        """The gate now; when it stands approved and the caller is its requester, close it (freeze the approval)."""
+        """The gate now; when it stands approved and the caller is its requester, close it (freeze the approval).
+        A gate that timed out is closed first, so its receipt exists; the receipt is in the view for the
+        requester and administrators."""
         with self.ctx.uow(write=False) as uow:
             p = self._load(uow, actor, request_id)
-        view = gate_view(p, self.ctx.now(), actor.name)
-        if view["status"] == "approved" and not view["closed"] and actor.name == p.created_by:
-            return self.close(actor, request_id)
-        return view
+            if not rules.timed_out(p, self.ctx.now()):
+                view = gate_view(p, self.ctx.now(), actor.name)
+                if not (view["status"] == "approved" and not view["closed"] and actor.name == p.created_by):
+                    return self._with_receipt(uow, actor, p, view)
+        return self.close(actor, request_id) if actor.name == p.created_by else self._settled_view(actor, request_id)
+
+    def _settled_view(self, actor: Member, request_id: str) -> dict[str, Any]:
+        self._settle(request_id)
+        with self.ctx.uow(write=False) as uow:
+            p = self._load(uow, actor, request_id)
+            return self._with_receipt(uow, actor, p, gate_view(p, self.ctx.now(), actor.name))
 
     def _sleep_for(self, view: dict[str, Any], remaining: float) -> float:
         """Sleep until the next event, but no longer than until the gate's own timeout instant."""

@@ -8,6 +8,7 @@ from accord.domain.errors import AuthError, ConflictError, ForbiddenError, NotFo
 from accord.domain.members import Member, check_kind, check_slug
 from accord.services.context import Context, record
 from accord.services.ids import hash_token, new_token
+from accord.services.proof import KeyService
 from accord.storage.uow import UnitOfWork
 
 ADMIN = "admin"
@@ -34,7 +35,8 @@ class IdentityService:
         self.ctx = ctx
 
     def init_store(self) -> dict[str, Any]:
-        """Create (or upgrade) the store and the `admin` member; returns its token, shown only once."""
+        """Create (or upgrade) the store, its signing key and the `admin` member; returns admin's token, shown
+        only once."""
         from accord.storage.migrate import upgrade  # Alembic is only needed here; keep CLI start-up quick
 
         upgrade(self.ctx.engine)
@@ -46,6 +48,7 @@ class IdentityService:
             token = new_token()
             uow.members.add_token(ADMIN, hash_token(token), now, label="init")
             record(uow, "member.created", at=now, actor=None, group=None, ref=f"member:{ADMIN}", name=ADMIN)
+            KeyService(self.ctx).signing_key(uow)  # the store's first signing key (SPEC §12)
             uow.commit()
         return {"name": ADMIN, "kind": "human", "admin": True, "token": token}
 

@@ -28,6 +28,7 @@ from accord.services.identity import member_for_token, require_token
 from accord.services.ids import new_id
 from accord.services.notices import send_system
 from accord.services.proposal_views import iso, proposal_view
+from accord.services.receipts import ReceiptService
 from accord.storage.uow import UnitOfWork
 
 MAX_WAIT_SECONDS = 3600
@@ -74,6 +75,7 @@ def check_limit(limit: object) -> int:
 class ProposalService(Finalizing):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.receipts = ReceiptService(ctx)
 
     # -- reading -------------------------------------------------------------------------------------------
 

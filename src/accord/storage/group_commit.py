@@ -140,7 +140,9 @@ class GroupCommit:
                     sqlite.execute("SAVEPOINT accord_job")
                     try:
                         job.value = job.work(uow)
+                        uow.flush()  # this job's events, chained inside its own savepoint
                     except Exception as exc:
+                        uow.events.discard()
                         job.error = exc
                         if not sqlite.in_transaction:  # SQLite ended the transaction (I/O error, disk full)
                             raise

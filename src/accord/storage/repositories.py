@@ -7,7 +7,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from accord.domain.members import Member, Membership, VotingSettings
@@ -149,30 +149,10 @@ def _membership(row: RowMapping) -> Membership:
 
 
 class EventRepository:
-    """The append-only event log; on PostgreSQL each append also NOTIFYs, delivered at commit."""
+    """Reading the append-only event log (appends: `storage.event_log.EventLog`)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-
-    def append(
-        self,
-        type: str,
-        *,
-        at: datetime,
-        actor: str | None,
-        group: str | None,
-        ref: str | None,
-        data: dict[str, Any],
-    ) -> int:
-        result = self.conn.execute(
-            insert(t.events).values(at=at, type=type, actor=actor, group_name=group, ref=ref, data=data)
-        )
-        event_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(
-                text("SELECT pg_notify('accord_events', :payload)"), {"payload": f"{event_id}|{ref or ''}"}
-            )
-        return event_id
 
     def high_water(self) -> int:
         return int(self.conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one())

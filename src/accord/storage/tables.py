@@ -170,16 +170,20 @@ vote_history = Table(
     Column("round", Integer, nullable=False),
 )
 
+# Ids are a gap-free sequence in commit order, assigned at append under the chain's lock (storage/event_log.py,
+# SPEC §8), never by a database sequence; each event carries its link in the hash chain (SPEC §12).
 events = Table(
     "events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", Integer, primary_key=True, autoincrement=False),
     Column("at", UTCDateTime, nullable=False),
     Column("type", String(64), nullable=False),
     Column("actor", String(64)),
     Column("group_name", String(64), index=True),
     Column("ref", String(200), index=True),
     Column("data", JSON, nullable=False),
+    Column("prev_id", Integer),
+    Column("hash", String(64), nullable=False),
 )
 
 messages = Table(

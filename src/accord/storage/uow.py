@@ -12,7 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 from accord.domain.errors import UnavailableError
 from accord.storage.engine import is_sqlite
-from accord.storage.hot_path import EventLog, TokenRepository
+from accord.storage.event_log import EventLog
+from accord.storage.hot_path import TokenRepository
 from accord.storage.proposal_repository import ProposalRepository
 from accord.storage.repositories import GroupRepository, MemberRepository, MessageRepository
 
@@ -106,9 +107,14 @@ class UnitOfWork:
             release_writer(self._lock)
             self._lock = None
 
+    def flush(self) -> None:
+        """Write the events this work recorded (numbered and chained) and what waits on them; before COMMIT."""
+        self.events.flush()
+
     def commit(self) -> None:
         if self._joined:
             raise RuntimeError("a joined unit of work is committed by the transaction's owner")
+        self.flush()
         commit(self.conn)
         self._committed = True
 

@@ -33,6 +33,7 @@ class GatePage:
     my_vote: dict[str, Any] | None
     can_vote: bool
     can_close: bool
+    receipt: str | None = None  # the signed receipt of a closed gate: its requester's and administrators' only
 
     @property
     def voted(self) -> set[str]:
@@ -50,6 +51,7 @@ def gate_page(api: Api, gate_id: str) -> GatePage:
         my_vote=next((b for b in gate["votes"] if b["voter"] == me), None),
         can_vote=is_open and any(v["member"] == me for v in voters),
         can_close=is_open and gate["requester"] == me,
+        receipt=api.get_decision_record(gate["id"])["receipt"] if gate["closed"] else None,
     )
 
 

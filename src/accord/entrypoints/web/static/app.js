@@ -155,5 +155,24 @@
     sortByNumbers();
   });
 
+  // "Copy receipt": the clipboard API where the page is a secure context, else select-and-copy.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var status = button.parentNode.querySelector(".copied");
+    if (!field) return;
+    function done(ok) { if (status) status.textContent = ok ? "Copied." : "Select the text and copy it."; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(function () { done(true); }, function () { done(false); });
+    } else {
+      field.focus();
+      field.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      done(ok);
+    }
+  });
+
   each(document, ".js-only", function (el) { el.classList.add("shown"); });
 })();
