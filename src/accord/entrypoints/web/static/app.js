@@ -44,6 +44,10 @@
     updateLeft(root);
   }
 
+  // Each live region as the server rendered it, before local times are filled in: the stream's first fragment
+  // is usually the same, and replacing it would only detach what the reader is looking at (a 1,200-node graph).
+  var rendered = [];
+  each(document, "[data-live]", function (box) { rendered.push([box, box.innerHTML.trim()]); });
   localize(document);
   window.setInterval(function () { updateLeft(document); }, 15000);
 
@@ -61,10 +65,15 @@
   each(document, "[data-live]", function (box) {
     if (!window.EventSource) return;
     var source = new EventSource(box.getAttribute("data-live"));
+    var last = null;
+    rendered.forEach(function (pair) { if (pair[0] === box) last = pair[1]; });
     sources.push(source);
     source.addEventListener("fragment", function (event) {
       var holder = document.createElement("div");
       holder.innerHTML = event.data;
+      var parsed = holder.innerHTML.trim();
+      if (parsed === last) return;  // nothing changed since the page (or the last fragment) was shown
+      last = parsed;
       var fresh = holder.querySelector(".live");
       var status = box.getAttribute("data-status");
       if (status && fresh && (fresh.getAttribute("data-status") !== status ||
