@@ -154,7 +154,7 @@ def check_input(value: Any, field: str, *, integers: bool = True) -> None:
             continue
         elif isinstance(item, int):
             if integers and not -MAX_INTEGER <= item <= MAX_INTEGER:
-                integer(item, where)  # refuses, naming the range
+                _refuse_huge(item, where)
         elif isinstance(item, dict):
             for key, inner in item.items():
                 bad_key = _BAD_TEXT.search(key) if isinstance(key, str) else None
@@ -163,6 +163,17 @@ def check_input(value: Any, field: str, *, integers: bool = True) -> None:
                 stack.append((f"{where}.{key}" if where else str(key), inner))
         elif isinstance(item, list | tuple):
             stack.extend((f"{where}[{i}]", inner) for i, inner in enumerate(item))
+
+
+def _refuse_huge(value: int, where: str) -> None:
+    """Refuse an integer beyond ±2^53, naming the field's own range where its name says it (SPEC §13)."""
+    name = where.rsplit(".", 1)[-1]
+    if name.endswith(("_seconds", "_timeout")) and name not in ("timeout", "wait"):
+        ttl_seconds(value, where)
+    integer(value, where, low=1 if name in _COUNTED_FROM_ONE else 0)
+
+
+_COUNTED_FROM_ONE = frozenset({"order", "position", "max_rounds", "limit", "latest", "min_completions"})
 
 
 def pattern(value: str, field: str = "irreversible_pattern") -> str:
