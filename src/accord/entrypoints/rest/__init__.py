@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from accord.bootstrap import Services
 from accord.entrypoints.rest import core, deliberation, gates, milestones, proof
 from accord.entrypoints.rest.common import install_error_handlers
+from accord.entrypoints.rest.guard import RequestGuard
+from accord.entrypoints.throttle import SignInThrottle
 from accord.services.sweeper import Sweeper
 from accord.settings import Settings
 
@@ -48,6 +50,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.throttle = SignInThrottle()
+    app.add_middleware(RequestGuard, throttle=app.state.throttle)
     install_error_handlers(app)
     for module in (core, milestones, gates, deliberation, proof):
         app.include_router(module.router)

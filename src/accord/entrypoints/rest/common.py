@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from accord.api import Api
 from accord.bootstrap import Services
-from accord.domain.errors import AccordError
+from accord.domain.errors import AccordError, RateLimitedError
 from accord.domain.members import Member
 from accord.entrypoints.inputs import refuse_booleans
 from accord.services.context import jsonable
@@ -105,6 +105,14 @@ def _mentions(exc: AccordError) -> dict[str, Any]:
     return {"mentions": list(exc.mentions)} if exc.mentions else {}
 
 
+def _headers(exc: AccordError) -> dict[str, str] | None:
+    if exc.http_status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, RateLimitedError):
+        return {"Retry-After": str(exc.details["retry_after"])}
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """One mapping from Accord's errors to HTTP: {"error": {"code", "message", "details"}}."""
 
@@ -114,7 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
             # `mentions`: the operations the message names (tool names), so a client face can name them its way.
             error_body(exc.code, exc.message, jsonable({**exc.details, **_mentions(exc)})),
             status_code=exc.http_status,
-            headers={"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None,
+            headers=_headers(exc),
         )
 
     @app.exception_handler(RequestValidationError)
