@@ -13,6 +13,7 @@ from accord.domain.errors import AccordError
 from accord.entrypoints.inputs import refuse_booleans
 from accord.entrypoints.mcp import core, deliberation, gates, milestones, proof
 from accord.entrypoints.mcp.common import Caller
+from accord.entrypoints.throttle import SignInThrottle
 
 INSTRUCTIONS = (
     "Accord gates critical actions behind votes of agents and humans. Create proposals, cast votes with a "
@@ -60,10 +61,11 @@ def _refusal(exc: AccordError) -> CallToolResult:
     )
 
 
-def build_mcp(services: Services, token: str | None = None) -> MCPServer[Any]:
-    """An MCP server over `services`; with `token` every call acts as that member (stdio)."""
+def build_mcp(services: Services, token: str | None = None, throttle: SignInThrottle | None = None) -> MCPServer[Any]:
+    """An MCP server over `services`; with `token` every call acts as that member (stdio). Over HTTP, `throttle`
+    counts each bad bearer token as a failed sign-in of the client's address (SPEC §13)."""
     server: MCPServer[Any] = AccordMCPServer(name="accord", instructions=INSTRUCTIONS, version="0.1.0")
-    caller = Caller(services, token)
+    caller = Caller(services, token, throttle)
     for module in (core, milestones, gates, deliberation, proof):
         module.register(server, caller)
     return server
