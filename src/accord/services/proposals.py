@@ -15,6 +15,7 @@ from accord.domain.numbers import in_unit_interval
 from accord.domain.proposals import (
     Proposal,
     ProposalSpec,
+    Rules,
     Voter,
     build_rules,
     check_approvers,
@@ -188,6 +189,7 @@ class ProposalService(Finalizing):
     ) -> dict[str, Any]:
         """Open a proposal in `spec.group`; its eligible voters are the group's members as they are now."""
         now = self.ctx.now()
+        _check_spec(spec, now)  # refused before the write begins: a bad field never waits for, or holds, the lock
         with self.ctx.uow() as uow:
             p = self.open_in(uow, actor, spec, kind=kind, payload=payload, now=now)
             uow.commit()
@@ -205,11 +207,7 @@ class ProposalService(Finalizing):
         payload_digest: str | None = None,
     ) -> Proposal:
         """`create` inside the caller's unit of work (a milestone and its consensus proposals commit together)."""
-        check_text(spec.title, spec.description or "")
-        rules = build_rules(spec)
-        strategies = check_strategies(spec.on_no_consensus)
-        deadline = resolve_deadline(spec, now)
-        max_rounds = 2 if spec.max_rounds is None else limits.integer(spec.max_rounds, "max_rounds", low=1)
+        rules, strategies, deadline, max_rounds = _check_spec(spec, now)
         subject = spec.subject.strip() if spec.subject and spec.subject.strip() else None
         if subject is not None and len(subject) > 500:
             raise ValidationError("subject is longer than 500 characters", field="subject")
@@ -434,6 +432,17 @@ class ProposalService(Finalizing):
             return remaining
         until = datetime.fromisoformat(view["deadline"]) - self.ctx.now()
         return max(0.0, min(remaining, until.total_seconds() + 0.001))
+
+
+def _check_spec(spec: ProposalSpec, now: datetime) -> tuple[Rules, tuple[str, ...], datetime | None, int]:
+    """The rules of a new proposal's own fields (pure: no store read): its rules, no-consensus strategies,
+    deadline and max_rounds, or the ValidationError naming the field."""
+    check_text(spec.title, spec.description or "")
+    rules = build_rules(spec)
+    strategies = check_strategies(spec.on_no_consensus)
+    deadline = resolve_deadline(spec, now)
+    max_rounds = 2 if spec.max_rounds is None else limits.integer(spec.max_rounds, "max_rounds", low=1)
+    return rules, strategies, deadline, max_rounds
 
 
 def _check_vote_input(
