@@ -175,6 +175,14 @@ def build_rules(spec: ProposalSpec) -> Rules:
     )
 
 
+def check_confidence(confidence: Number | None) -> Fraction:
+    """A ballot's confidence, exactly: 0.0-1.0, 1 when not given (SPEC §2.2, bounded as SPEC §13 says)."""
+    try:
+        return Fraction(1) if confidence is None else in_unit_interval(confidence, "confidence", allow_zero=True)
+    except ValidationError as exc:  # seed 001's rule id, so scripts and models can look it up
+        raise ValidationError(f"CONS-003: {exc.message}", **exc.details) from None
+
+
 def check_human_approvals(value: object, voting_type: str) -> int:
     """`min_human_approvals`: a whole number 0-1000, above 0 only on yes_no proposals (and gates)."""
     if value is None:
@@ -441,10 +449,7 @@ class Proposal:
             raise ValidationError(
                 f"comment is {len(comment)} characters; at most {MAX_COMMENT} allowed", field="comment"
             )
-        try:
-            conf = Fraction(1) if confidence is None else in_unit_interval(confidence, "confidence", allow_zero=True)
-        except ValidationError as exc:  # seed 001's rule id, so scripts and models can look it up
-            raise ValidationError(f"CONS-003: {exc.message}", **exc.details) from None
+        conf = check_confidence(confidence)
         ballot = Ballot(
             voter=voter,
             choice=choice,

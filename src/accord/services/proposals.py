@@ -11,7 +11,6 @@ from accord.domain import limits
 from accord.domain.closing import closability
 from accord.domain.errors import NotFoundError, ValidationError
 from accord.domain.members import Member
-from accord.domain.numbers import in_unit_interval
 from accord.domain.proposals import (
     Proposal,
     ProposalSpec,
@@ -20,6 +19,7 @@ from accord.domain.proposals import (
     build_rules,
     check_approvers,
     check_close_at_deadline,
+    check_confidence,
     check_strategies,
     check_text,
     resolve_deadline,
@@ -451,8 +451,7 @@ def _check_vote_input(
     """SPEC §13's bounded checks of a ballot, made before the write transaction is entered (a refused confidence
     never holds the store's writer)."""
     limits.check_input({"proposal_id": proposal_id, "vote": vote, "comment": comment, "evidence": evidence}, "")
-    if confidence is not None:
-        in_unit_interval(confidence, "confidence", allow_zero=True)
+    check_confidence(confidence)
 
 
 def _check_timeout(timeout: float) -> float:
