@@ -47,7 +47,9 @@ BY_STATUS: dict[int, type[AccordError]] = {
     404: errors.NotFoundError,
     405: errors.ValidationError,
     409: errors.ConflictError,
+    413: errors.PayloadTooLargeError,
     422: errors.ValidationError,
+    429: errors.RateLimitedError,
 }
 
 

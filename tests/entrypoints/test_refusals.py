@@ -1,4 +1,4 @@
-"""Every refusal of SPEC §2 on every face: the right code, the message naming the problem, nothing written."""
+"""Every refusal of SPEC §2 (and §13) on every face: the right code, the message naming the problem, nothing written."""
 
 from __future__ import annotations
 
@@ -189,6 +189,31 @@ CASES = [
         422,
         65,
         setup=_open,
+    ),
+    Case(
+        "confidence with an exponent beyond 30 (SPEC §13: refused before it is converted)",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "yes", "confidence": "1e10000000"},
+        "confidence must be a decimal number of at most 32 characters with an exponent from -30 to 30",
+        422,
+        65,
+        setup=_open,
+    ),
+    Case(
+        "deadline_hours beyond a year (SPEC §13)",
+        "create_proposal",
+        lambda c: {"group": "team", "title": "Later?", "deadline_hours": 1e15},
+        "deadline_hours must be greater than 0 and at most 8760 (a year)",
+        422,
+        65,
+    ),
+    Case(
+        "a NUL character in a title (SPEC §13: both stores alike)",
+        "create_proposal",
+        lambda c: {"group": "team", "title": "Deploy\x00?"},
+        "title must be valid Unicode text without NUL characters; it holds a NUL character",
+        422,
+        65,
     ),
     Case(
         "abstain under unanimous",

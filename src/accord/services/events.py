@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from accord.domain.errors import ValidationError
+from accord.domain import limits
 from accord.domain.members import Member
 from accord.services.access import visible_groups
 from accord.services.context import Context
@@ -37,8 +37,8 @@ class EventService:
     ) -> list[dict[str, Any]]:
         """Events of the caller's groups after id `after`, oldest first (every event for an administrator);
         with `latest`, the newest `limit` of them, still oldest first."""
-        if after < 0 or not 1 <= limit <= 500:
-            raise ValidationError("after must be ≥ 0 and limit 1-500", field="after")
+        limits.integer(after, "after")
+        limits.integer(limit, "limit", low=1, high=500)
         with self.ctx.uow(write=False) as uow:
             groups = visible_groups(uow, actor)
             rows = uow.events.since(after, groups, limit, ref, latest=latest)
@@ -74,12 +74,10 @@ class EventService:
         the first `limit` after id `after`, or with `latest` = N the newest N (1-500; `tail` of the log).
         ValidationError naming the field when out of range."""
         if latest is not None:
-            if isinstance(latest, bool) or not 1 <= latest <= 500:
-                raise ValidationError(f"latest must be 1-500, got {latest}", field="latest")
+            limits.integer(latest, "latest", low=1, high=500)
             return self.since(actor, after, latest, ref, latest=True)
         return self.since(actor, after, limit, ref)
 
 
 def _check_wait(wait: float) -> None:
-    if not 0 <= wait <= MAX_FEED_WAIT:
-        raise ValidationError(f"wait must be 0-{MAX_FEED_WAIT} seconds, got {wait}", field="wait")
+    limits.wait_seconds(wait, "wait", high=MAX_FEED_WAIT)

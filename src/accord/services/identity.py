@@ -18,6 +18,8 @@ def require_token(token: str | None) -> str:
     """`token` if one was given; AuthError (before any read) otherwise."""
     if not token:
         raise AuthError("missing token: send 'Authorization: Bearer acc_…' or set ACCORD_TOKEN")
+    if not token.isascii():  # tokens are ASCII (acc_…); a lone surrogate could not even be hashed
+        raise AuthError("invalid token: it matches no member (or it was revoked)")
     return token
 
 

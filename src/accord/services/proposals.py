@@ -7,16 +7,19 @@ import time
 from datetime import datetime
 from typing import Any
 
+from accord.domain import limits
 from accord.domain.closing import closability
 from accord.domain.errors import NotFoundError, ValidationError
 from accord.domain.members import Member
 from accord.domain.proposals import (
     Proposal,
     ProposalSpec,
+    Rules,
     Voter,
     build_rules,
     check_approvers,
     check_close_at_deadline,
+    check_confidence,
     check_strategies,
     check_text,
     resolve_deadline,
@@ -31,7 +34,7 @@ from accord.services.proposal_views import iso, proposal_view
 from accord.services.receipts import ReceiptService
 from accord.storage.uow import UnitOfWork
 
-MAX_WAIT_SECONDS = 3600
+MAX_WAIT_SECONDS = limits.MAX_WAIT_SECONDS
 STATUSES = ("open", "escalated", "finalized", "cancelled")
 MAX_LIMIT = 500
 
@@ -68,7 +71,7 @@ def summary_view(r: dict[str, Any]) -> dict[str, Any]:
 
 def check_limit(limit: object) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError(f"limit must be 1-{MAX_LIMIT}, got {limit!r}", field="limit")
+        raise ValidationError(f"limit must be 1-{MAX_LIMIT}, got {limits.shown(limit)}", field="limit")
     return limit
 
 
@@ -186,6 +189,7 @@ class ProposalService(Finalizing):
     ) -> dict[str, Any]:
         """Open a proposal in `spec.group`; its eligible voters are the group's members as they are now."""
         now = self.ctx.now()
+        _check_spec(spec, now)  # refused before the write begins: a bad field never waits for, or holds, the lock
         with self.ctx.uow() as uow:
             p = self.open_in(uow, actor, spec, kind=kind, payload=payload, now=now)
             uow.commit()
@@ -203,13 +207,7 @@ class ProposalService(Finalizing):
         payload_digest: str | None = None,
     ) -> Proposal:
         """`create` inside the caller's unit of work (a milestone and its consensus proposals commit together)."""
-        check_text(spec.title, spec.description or "")
-        rules = build_rules(spec)
-        strategies = check_strategies(spec.on_no_consensus)
-        deadline = resolve_deadline(spec, now)
-        max_rounds = 2 if spec.max_rounds is None else spec.max_rounds
-        if max_rounds < 1:
-            raise ValidationError("max_rounds must be at least 1 (round 1 is the first vote)", field="max_rounds")
+        rules, strategies, deadline, max_rounds = _check_spec(spec, now)
         subject = spec.subject.strip() if spec.subject and spec.subject.strip() else None
         if subject is not None and len(subject) > 500:
             raise ValidationError("subject is longer than 500 characters", field="subject")
@@ -301,6 +299,7 @@ class ProposalService(Finalizing):
         evidence: list[str] | None = None,
     ) -> dict[str, Any]:
         """Cast (or replace) the caller's vote; returns the ballot as recorded."""
+        _check_vote_input(proposal_id, vote, comment, confidence, evidence)
         return self.ctx.write(lambda uow: self._cast(uow, actor, proposal_id, vote, comment, confidence, evidence))
 
     async def vote_async(
@@ -316,6 +315,7 @@ class ProposalService(Finalizing):
         """`vote` for async faces, as the holder of `token`, checked inside the vote's own transaction
         (AuthError for a missing, unknown or revoked token, then the same refusals as `vote`)."""
         require_token(token)
+        _check_vote_input(proposal_id, vote, comment, confidence, evidence)
         return await self.ctx.write_async(
             lambda uow: self._cast(uow, member_for_token(uow, token), proposal_id, vote, comment, confidence, evidence)
         )
@@ -434,7 +434,25 @@ class ProposalService(Finalizing):
         return max(0.0, min(remaining, until.total_seconds() + 0.001))
 
 
+def _check_spec(spec: ProposalSpec, now: datetime) -> tuple[Rules, tuple[str, ...], datetime | None, int]:
+    """The rules of a new proposal's own fields (pure: no store read): its rules, no-consensus strategies,
+    deadline and max_rounds, or the ValidationError naming the field."""
+    check_text(spec.title, spec.description or "")
+    rules = build_rules(spec)
+    strategies = check_strategies(spec.on_no_consensus)
+    deadline = resolve_deadline(spec, now)
+    max_rounds = 2 if spec.max_rounds is None else limits.integer(spec.max_rounds, "max_rounds", low=1)
+    return rules, strategies, deadline, max_rounds
+
+
+def _check_vote_input(
+    proposal_id: str, vote: object, comment: str | None, confidence: float | str | None, evidence: list[str] | None
+) -> None:
+    """SPEC §13's bounded checks of a ballot, made before the write transaction is entered (a refused confidence
+    never holds the store's writer)."""
+    limits.check_input({"proposal_id": proposal_id, "vote": vote, "comment": comment, "evidence": evidence}, "")
+    check_confidence(confidence)
+
+
 def _check_timeout(timeout: float) -> float:
-    if not 0 <= timeout <= MAX_WAIT_SECONDS:
-        raise ValidationError(f"timeout must be 0-{MAX_WAIT_SECONDS} seconds, got {timeout}", field="timeout")
-    return float(timeout)
+    return limits.wait_seconds(timeout, "timeout", high=MAX_WAIT_SECONDS)

@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from accord.bootstrap import Services
 from accord.entrypoints.rest import core, deliberation, gates, milestones, proof
 from accord.entrypoints.rest.common import install_error_handlers
+from accord.entrypoints.rest.guard import RequestGuard
+from accord.entrypoints.throttle import SignInThrottle
 from accord.services.sweeper import Sweeper
 from accord.settings import Settings
 
@@ -20,11 +22,12 @@ def create_app(
 ) -> FastAPI:
     """The FastAPI application over `services`; while it runs, a sweeper sends due notices every
     `sweep_interval` seconds (default ACCORD_SWEEP_INTERVAL_SECONDS; 0 turns it off)."""
+    throttle = SignInThrottle()  # failed sign-ins per address, shared by REST, MCP over HTTP and the web form
     mcp_server = None
     if with_mcp:
         from accord.entrypoints.mcp import build_mcp
 
-        mcp_server = build_mcp(services)
+        mcp_server = build_mcp(services, throttle=throttle)
         mcp_app = mcp_server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True)
 
     @asynccontextmanager
@@ -48,6 +51,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.throttle = throttle
+    app.add_middleware(RequestGuard, throttle=throttle)
     install_error_handlers(app)
     for module in (core, milestones, gates, deliberation, proof):
         app.include_router(module.router)
