@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -77,11 +77,15 @@ def record(
     actor: str | None,
     group: str | None,
     ref: str | None,
+    readers: Iterable[str] | None = None,
     **data: Any,
 ) -> PendingEvent:
     """Append an event in the caller's transaction (it commits, or vanishes, with the change); its id and
-    hash are set when the transaction commits (`uow.events.after_flush` runs work that needs them)."""
-    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=chainable(jsonable(data)))
+    hash are set when the transaction commits (`uow.events.after_flush` runs work that needs them). With
+    `readers`, only those members (and store administrators) see it in any feed (SPEC §8 rev. 2)."""
+    data = chainable(jsonable(data))
+    restricted = None if readers is None else frozenset(readers)
+    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=data, readers=restricted)
 
 
 def jsonable(value: Any) -> Any:

@@ -41,7 +41,8 @@ class EventService:
             raise ValidationError("after must be ≥ 0 and limit 1-500", field="after")
         with self.ctx.uow(write=False) as uow:
             groups = visible_groups(uow, actor)
-            rows = uow.events.since(after, groups, limit, ref, latest=latest)
+            viewer = None if actor.is_admin else actor.name  # a direct message's events: its two members only
+            rows = uow.events.since(after, groups, limit, ref, latest=latest, viewer=viewer)
         return [event_view(r) for r in rows]
 
     def feed(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:

@@ -60,6 +60,14 @@ def message_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
+def readers_of(message: dict[str, Any]) -> tuple[str, str] | None:
+    """Who may read events about `message`: its sender and recipient for a direct message, None (the whole
+    group) for one sent to `*` (SPEC §8 rev. 2)."""
+    if message["recipient"] == "*":
+        return None
+    return (message["sender"], message["recipient"])
+
+
 def deliver(
     uow: UnitOfWork,
     *,
@@ -100,6 +108,7 @@ def deliver(
             actor=sender,
             group=group,
             ref=f"inbox:{member}",
+            readers=(sender, member),
             message_id=message_id,
             message_type=type,
             to=member,
@@ -192,6 +201,7 @@ class InboxService:
                 actor=actor.name,
                 group=row["group_name"],
                 ref=f"message:{row['id']}",
+                readers=readers_of(row),
                 message_id=row["id"],
                 by=actor.name,
             )
@@ -275,6 +285,7 @@ class InboxService:
                     actor=actor.name,
                     group=row["group_name"],
                     ref=f"message:{message_id}",
+                    readers=readers_of(row),
                     message_id=message_id,
                     by=actor.name,
                     marked_read=True,
@@ -316,6 +327,7 @@ class InboxService:
                 actor=actor.name,
                 group=row["group_name"],
                 ref=f"message:{message_id}",
+                readers=readers_of(row),
                 message_id=message_id,
                 until=until,
             )
@@ -339,6 +351,7 @@ class InboxService:
                 actor=actor.name,
                 group=row["group_name"],
                 ref=f"message:{message_id}",
+                readers=readers_of(row),
                 message_id=message_id,
             )
             self._respond(uow, actor, row, response, now)
@@ -383,6 +396,7 @@ class InboxService:
                 actor=actor.name,
                 group=row["group_name"],
                 ref=f"message:{message_id}",
+                readers=readers_of(row),
                 message_id=message_id,
             )
             for member in repo.unread_recipients(message_id):  # wake their waiting `recv`s
@@ -393,6 +407,7 @@ class InboxService:
                     actor=actor.name,
                     group=row["group_name"],
                     ref=f"inbox:{member}",
+                    readers=readers_of(row),
                     message_id=message_id,
                 )
             uow.commit()
