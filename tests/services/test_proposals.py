@@ -220,7 +220,7 @@ def test_bad_tokens_are_refused(services: Services, world: World) -> None:
     with pytest.raises(AuthError, match="invalid token"):
         services.identity.authenticate("acc_wrong")
     world.member("bob")
-    services.identity.revoke_tokens(world.admin, "bob")
+    services.tokens.revoke(world.admin, "bob")
     with pytest.raises(AuthError, match="invalid token"):
         services.identity.authenticate(world.tokens["bob"])
 

@@ -139,7 +139,7 @@ def test_revoking_the_token_ends_an_open_page_stream(world: World, server: LiveS
         with client.stream("GET", f"/proposals/{pid}/live") as stream:
             lines = stream.iter_lines()
             assert next_event(lines)[0] == "fragment"
-            world.api("alice").revoke_tokens("alice")
+            world.api("alice").revoke_token("alice")
             world.api("carol").cast_vote(pid, "yes")
             event, data, _ = next_event(lines)
             assert event == "gone" and "its token was revoked" in data

@@ -120,7 +120,7 @@ def test_a_session_ends_after_twelve_hours(site: Site, clock: FixedClock) -> Non
 
 def test_revoking_the_token_ends_the_web_session(site: Site) -> None:
     client = site.client("alice")
-    site.world.api("alice").revoke_tokens("alice")
+    site.world.api("alice").revoke_token("alice")
     response = client.get("/", follow_redirects=True)
     assert response.url.path == "/signin"
     assert "its token was revoked" in response.text

@@ -8,6 +8,7 @@ from typing import Any
 
 from accord.domain.errors import ValidationError
 from accord.domain.members import Member
+from accord.services import holding
 from accord.services.access import visible_groups
 from accord.services.context import Context
 
@@ -51,22 +52,28 @@ class EventService:
         end = time.monotonic() + wait
         with self.ctx.hub.subscribe(None) as sub:
             while True:
-                events = self.since(actor, after, limit)
+                events = self._held_since(actor, after, limit)
                 remaining = end - time.monotonic()
                 if events or remaining <= 0:
                     return events
-                sub.wait(remaining)
+                sub.wait(holding.cap(self.ctx, actor, remaining))
 
     async def feed_async(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:
         _check_wait(wait)
         end = time.monotonic() + wait
         with self.ctx.hub.subscribe(None) as sub:
             while True:
-                events = await asyncio.to_thread(self.since, actor, after, limit)
+                events = await asyncio.to_thread(self._held_since, actor, after, limit)
                 remaining = end - time.monotonic()
                 if events or remaining <= 0:
                     return events
-                await sub.wait_async(remaining)
+                await sub.wait_async(holding.cap(self.ctx, actor, remaining))
+
+    def _held_since(self, actor: Member, after: int, limit: int) -> list[dict[str, Any]]:
+        """A held feed's read: AuthError once the caller's token was revoked or expired (SPEC §8 rev. 2); a
+        group the caller left drops out of `since` by itself."""
+        holding.check(self.ctx, actor)
+        return self.since(actor, after, limit)
 
     def audit(
         self, actor: Member, ref: str | None = None, after: int = 0, limit: int = 100, latest: int | None = None

@@ -10,6 +10,7 @@ from typing import Any
 from accord.domain import inbox as rules
 from accord.domain.errors import NotFoundError, ValidationError
 from accord.domain.members import Member
+from accord.services import holding
 from accord.services.access import require_group, visible_groups
 from accord.services.context import Context, record
 from accord.services.ids import new_id
@@ -226,13 +227,14 @@ class InboxService:
         With `wait`, block up to that many seconds for one to arrive; wakes on the event, not by polling."""
         wait, type, subject = _check_recv(wait, type, subject)
         end = time.monotonic() + wait
-        with self.ctx.hub.subscribe([f"inbox:{actor.name}"]) as sub:
+        with self.ctx.hub.subscribe([f"inbox:{actor.name}", *holding.watch_refs(actor)]) as sub:
             while True:
+                holding.check(self.ctx, actor)
                 message = self._take(actor, type, subject)
                 remaining = end - time.monotonic()
                 if message is not None or remaining <= 0:
                     return message
-                sub.wait(self._next_wake(actor, remaining))
+                sub.wait(holding.cap(self.ctx, actor, self._next_wake(actor, remaining)))
 
     async def recv_async(
         self, actor: Member, wait: float = 0, *, type: str | None = None, subject: str | None = None
@@ -240,13 +242,15 @@ class InboxService:
         """`recv` for async faces: the event loop keeps serving while this waits."""
         wait, type, subject = _check_recv(wait, type, subject)
         end = time.monotonic() + wait
-        with self.ctx.hub.subscribe([f"inbox:{actor.name}"]) as sub:
+        with self.ctx.hub.subscribe([f"inbox:{actor.name}", *holding.watch_refs(actor)]) as sub:
             while True:
+                await asyncio.to_thread(holding.check, self.ctx, actor)
                 message = await asyncio.to_thread(self._take, actor, type, subject)
                 remaining = end - time.monotonic()
                 if message is not None or remaining <= 0:
                     return message
-                await sub.wait_async(await asyncio.to_thread(self._next_wake, actor, remaining))
+                next_wake = await asyncio.to_thread(self._next_wake, actor, remaining)
+                await sub.wait_async(holding.cap(self.ctx, actor, next_wake))
 
     def peek(self, actor: Member, *, type: str | None = None, subject: str | None = None) -> dict[str, Any] | None:
         """The message `recv` would return next, without consuming it."""

@@ -158,16 +158,52 @@ def member_list(as_json: JsonFlag = False) -> None:
 
 
 @member_app.command("token")
-def member_token(name: str, as_json: JsonFlag = False) -> None:
-    """Issue another token for a member (itself or an administrator); printed only this once."""
-    result = call(lambda api: api.issue_token(name))
-    emit(result, as_json, lambda r: out.print(r["token"], markup=False))
+def member_token(
+    name: str,
+    label: Annotated[
+        str | None, typer.Option(help="What the token is for, e.g. 'ci' (at most 200 characters).")
+    ] = None,
+    expires_in: Annotated[
+        str | None, typer.Option(help="Lifetime: 90s, 15m, 12h, 30d, 2w (at most 365 days). Default: never.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue another token for a member (itself or an administrator); the secret is printed only this once,
+    its id (tok_…) and expiry on stderr."""
+    result = call(lambda api: api.issue_token(name, label, expires_in))
+
+    def human(r: dict[str, Any]) -> None:
+        out.print(r["token"], markup=False)
+        until = f", expires {r['expires_at']}" if r.get("expires_at") else ""
+        err.print(f"{r['id']} for {r['name']}{until}", markup=False)
+
+    emit(result, as_json, human)
+
+
+@member_app.command("tokens")
+def member_tokens(name: str, as_json: JsonFlag = False) -> None:
+    """A member's tokens (itself or an administrator): id, label, created, last used (to the minute),
+    expiry and status. Never the secret."""
+    rows = call(lambda api: api.list_tokens(name))
+    columns = ["id", "label", "status", "created_at", "last_used_at", "expires_at"]
+    emit(rows, as_json, lambda r: show_table(r, columns))
 
 
 @member_app.command("revoke")
-def member_revoke(name: str, as_json: JsonFlag = False) -> None:
-    """Revoke every token of a member."""
-    emit(call(lambda api: api.revoke_tokens(name)), as_json)
+def member_revoke(
+    name: str,
+    token: Annotated[str | None, typer.Option("--token", help="Revoke only this token (tok_…); default: all.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke one token of a member (--token tok_…) or all of them; whatever they hold open ends within a
+    second (waits, event streams, MCP sessions, web sessions)."""
+    result = call(lambda api: api.revoke_token(name, token))
+
+    def human(r: dict[str, Any]) -> None:
+        ids = ", ".join(r["tokens"])
+        out.print(f"revoked {r['revoked']} token(s) of {r['name']}" + (f": {ids}" if ids else ""), markup=False)
+
+    emit(result, as_json, human)
 
 
 @member_app.command("whoami")

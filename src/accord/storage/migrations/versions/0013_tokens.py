@@ -72,7 +72,7 @@ def _restrict_direct_message_events(bind: sa.engine.Connection) -> None:
     senders = {
         r[0]: (r[1], r[2]) for r in bind.execute(sa.select(messages.c.id, messages.c.sender, messages.c.recipient))
     }
-    rows = []
+    rows: list[dict[str, object]] = []
     for event_id, type_, data in bind.execute(
         sa.select(events.c.id, events.c.type, events.c.data).where(events.c.type.like("message.%"))
     ):
