@@ -9,9 +9,13 @@ refusal the feed ends with), and `cap` on each sleep (never past the token's exp
 
 from __future__ import annotations
 
+import anyio.to_thread
+
 from accord.domain.errors import AuthError
 from accord.domain.members import Member
 from accord.services.context import Context
+
+IDLE_SECONDS = 60.0  # a session with nothing happening still re-checks its token this often
 
 
 def watch_refs(actor: Member, *groups: str | None) -> list[str]:
@@ -49,3 +53,16 @@ def cap(ctx: Context, actor: Member, seconds: float) -> float:
     credential = actor.credential
     left = None if credential is None else credential.seconds_left(ctx.now())
     return seconds if left is None else max(0.0, min(seconds, left + 0.001))
+
+
+async def until_ended(ctx: Context, actor: Member) -> AuthError:
+    """Wait, for as long as it takes, until `actor`'s token is revoked or expires; returns the refusal (a
+    whole session held with the token, such as stdio `accord mcp`, then ends). Wakes on the member's token
+    events from any process and at the expiry instant."""
+    with ctx.hub.subscribe(watch_refs(actor)) as sub:
+        while True:
+            try:
+                await anyio.to_thread.run_sync(check, ctx, actor)
+            except AuthError as exc:
+                return exc
+            await sub.wait_async(cap(ctx, actor, IDLE_SECONDS))

@@ -163,18 +163,21 @@ class IdentityService:
         now = self.ctx.now()
         with self.ctx.uow(write=False) as uow:
             row = uow.web_sessions.get(_session_hash(session_id))
-            if row is None or row["ended_at"] is not None or row["expires_at"] <= now:
-                raise AuthError("your sign-in has ended: you signed out or it expired; sign in again")
+            if row is None:
+                raise AuthError("your sign-in has ended; sign in again")
             member = uow.members.get(row["member"])
             credential = uow.tokens.credential(row["token_id"]) if row["token_id"] else None
             if member is None or (row["token_id"] and credential is None):
                 raise AuthError("your sign-in has ended; sign in again")
+            # The token's fate first: it says why better than the session row its revocation also ended.
             if credential is not None:
                 refusal = credential.refusal(now)
                 if refusal is not None:
                     raise AuthError(f"your sign-in has ended: {refusal.message}; sign in again with a current token")
             elif uow.tokens.live_count(member.name, now) == 0:
                 raise AuthError("your sign-in has ended: your tokens were revoked; ask an administrator for one")
+            if row["ended_at"] is not None or row["expires_at"] <= now:
+                raise AuthError("your sign-in has ended: you signed out or it expired; sign in again")
         return Member(name=member.name, kind=member.kind, is_admin=member.is_admin, credential=credential)
 
     def end_web_session(self, session_id: str) -> bool:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import sys
 from typing import Annotated, Any
 
+import anyio
 import typer
 from rich.text import Text
 
 from accord.domain.errors import AccordError
 from accord.domain.summary import VOTING_TYPE_WORDS
 from accord.entrypoints.cli.common import (
+    NOT_PERMITTED,
     PENDING,
     JsonFlag,
     call,
@@ -83,7 +86,8 @@ def mcp(
 ) -> None:
     """Serve MCP over stdio, acting as the member of ACCORD_TOKEN on ACCORD_DATABASE_URL.
 
-    With no store there, or a bad token, it says why on stderr and exits (69, 77) before serving. --print-config
+    With no store there, or a bad token, it says why on stderr and exits (69, 77) before serving; once serving, it
+    exits 77 within a second of its token's revocation or expiry instant. --print-config
     prints the configuration an MCP client (Claude Desktop, Cursor, ...) needs to start this server from any
     directory: the absolute `accord` executable and database URL, and ACCORD_TOKEN (or a placeholder); with
     ACCORD_URL set, the server's streamable HTTP endpoint instead."""
@@ -106,8 +110,29 @@ def mcp(
 
     with handled():
         services = build_services(settings.database_url, existing=True)
-        services.identity.authenticate(settings.token)
-    build_mcp(services, token=settings.token).run("stdio")
+        member = services.identity.authenticate(settings.token)
+    server = build_mcp(services, token=settings.token)
+
+    async def serve() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_exit_when_token_ends, services, member)
+            await server.run_stdio_async()
+            tasks.cancel_scope.cancel()
+
+    anyio.run(serve)
+
+
+async def _exit_when_token_ends(services: Any, member: Any) -> None:
+    """SPEC §8 rev. 2: a stdio `accord mcp` whose token is revoked or expires exits 77 within a second."""
+    from accord.services import holding
+
+    ended = await holding.until_ended(services.ctx, member)
+    err.print(f"error: {ended.message}", markup=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Not a cancellation: the stdio transport's stdin reader is a thread blocked in readline, which no
+    # cancellation reaches; the client sees the process end with the documented code at once.
+    os._exit(NOT_PERMITTED)
 
 
 def audit(
