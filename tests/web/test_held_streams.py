@@ -40,9 +40,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_the_event_stream_ends_with_an_error_event_when_its_token_is_revoked(
-    world: World, server: LiveServer
-) -> None:
+def test_the_event_stream_ends_with_an_error_event_when_its_token_is_revoked(world: World, server: LiveServer) -> None:
     issued = world.services.tokens.issue(world.admin, "bob", label="dashboard")
     with (
         httpx.Client(base_url=server.url, timeout=20) as client,

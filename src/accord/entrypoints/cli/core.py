@@ -207,10 +207,10 @@ def member_token(
 
 @member_app.command("tokens")
 def member_tokens(name: str, as_json: JsonFlag = False) -> None:
-    """A member's tokens (itself or an administrator): id, label, created, last used (to the minute),
-    expiry and status. Never the secret."""
+    """A member's tokens (itself or an administrator): id, label, status, last used (to the minute) and
+    expiry; --json adds created_at and revoked_at. Never the secret."""
     rows = call(lambda api: api.list_tokens(name))
-    columns = ["id", "label", "status", "created_at", "last_used_at", "expires_at"]
+    columns = ["id", "label", "status", "last_used_at", "expires_at"]  # what fits 80 columns whole
     emit(rows, as_json, lambda r: show_table(r, columns))
 
 
