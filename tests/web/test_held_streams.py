@@ -16,7 +16,7 @@ import pytest
 from accord.bootstrap import build_services
 from tests.support import World
 from tests.web.conftest import Site
-from tests.web.server import LiveServer, live_server
+from tests.web.server import LiveServer, live_server, sign_in
 from tests.web.test_live import next_event
 
 
@@ -143,3 +143,15 @@ def test_signing_out_ends_the_session_on_the_server(site: Site) -> None:
     response = thief.get("/", follow_redirects=True)
     assert response.url.path == "/signin" and "Signed in as" not in response.text
     assert "your sign-in has ended" in response.text
+
+
+def test_an_open_page_ends_when_its_member_leaves_the_group(world: World, server: LiveServer) -> None:
+    pid = world.api("alice").create_proposal("crew", "Ship?")["id"]
+    with httpx.Client(base_url=server.url, timeout=20) as client:
+        sign_in(client, world.tokens["bob"])
+        with client.stream("GET", f"/proposals/{pid}/live") as stream:
+            lines = stream.iter_lines()
+            assert next_event(lines)[0] == "fragment"
+            world.services.groups.remove_member(world.admin, "crew", "bob")  # nothing else happens after it
+            event, data, _ = next_event(lines)
+            assert event == "gone" and "not found" in data

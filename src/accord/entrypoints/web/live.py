@@ -41,6 +41,7 @@ def _fragments(
     first: str,
     min_interval: float,
     still_signed_in: Callable[[], object],
+    idle: Callable[[], float],
 ) -> AsyncIterator[ServerSentEvent]:
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:
@@ -48,7 +49,7 @@ def _fragments(
             yield ServerSentEvent(first, event="fragment")
             sent = time.monotonic()
             while True:
-                if not await sub.wait_async(WAKE_SECONDS):
+                if not await sub.wait_async(idle()):
                     try:  # nothing happened: still re-check the session now and then (sign-out, expiry)
                         await asyncio.to_thread(still_signed_in)
                     except AccordError as exc:
@@ -94,14 +95,20 @@ def live_response(
     def still_signed_in() -> object:
         return v.services.identity.web_session_member(v.session.session_id) if v.session.session_id else None
 
-    stream = _fragments(sub, render, first, min_interval, still_signed_in)
+    def idle() -> float:  # no later than the token's expiry instant, so the page ends then
+        return WAKE_SECONDS if v.member is None else holding.cap(v.services.ctx, v.member, WAKE_SECONDS)
+
+    stream = _fragments(sub, render, first, min_interval, still_signed_in, idle)
     return secure(EventSourceResponse(stream, ping=PING_SECONDS, headers=HEADERS))
 
 
 @router.get("/proposals/{proposal_id}/live")
 def proposal_live(v: Signed, proposal_id: str) -> Response:
-    """The proposal's tally and votes, re-sent whenever an event about it commits."""
-    return live_response(v, [proposal_id], "_live.html", lambda: {"view": views.proposal_page(v.api, proposal_id)})
+    """The proposal's tally and votes, re-sent whenever an event about it commits (or its group's membership
+    changes: a member removed from it sees the page end)."""
+    group = holding.group_of(v.services.ctx, proposal_id)
+    refs = [proposal_id, *([f"group:{group}"] if group else [])]
+    return live_response(v, refs, "_live.html", lambda: {"view": views.proposal_page(v.api, proposal_id)})
 
 
 @router.get("/queue/live")
