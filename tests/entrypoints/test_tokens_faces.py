@@ -269,3 +269,32 @@ def test_a_real_server_ends_a_long_poll_revoked_by_another_process(store_url: st
         server.terminate()
         server.wait(timeout=20)
         services.close()
+
+
+def test_an_http_mcp_wait_ends_when_its_token_is_revoked(seeded: tuple[Services, World]) -> None:
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    from tests.support import live_server
+
+    services, world = seeded
+    pid = world.api("bo").create_proposal("crew", "Ship?")["id"]
+
+    async def run(url: str) -> Any:
+        headers = {"Authorization": f"Bearer {world.tokens['ana']}"}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=60) as http,
+            Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client,
+        ):
+            waiting = asyncio.ensure_future(client.call_tool("wait_proposal", {"proposal_id": pid, "timeout": 60}))
+            while not services.ctx.hub._subs:
+                await asyncio.sleep(0.01)
+            await asyncio.to_thread(services.tokens.revoke, world.admin, "ana")
+            ended = await asyncio.wait_for(waiting, 30)
+            after = await client.call_tool("whoami", {})
+            return ended, after
+
+    with live_server(create_app(services, with_web=False)) as url:
+        ended, after = asyncio.run(run(url))
+    assert ended.is_error and ended.content[0].text.startswith("token revoked: token tok_")
+    assert after.is_error and after.content[0].text.startswith("token revoked")
