@@ -178,7 +178,9 @@ class IdentityService:
                 raise AuthError("your sign-in has ended: your tokens were revoked; ask an administrator for one")
             if row["ended_at"] is not None or row["expires_at"] <= now:
                 raise AuthError("your sign-in has ended: you signed out or it expired; sign in again")
-        return Member(name=member.name, kind=member.kind, is_admin=member.is_admin, credential=credential)
+        signed_in = Member(name=member.name, kind=member.kind, is_admin=member.is_admin, credential=credential)
+        note_use(self.ctx, signed_in)  # a page viewed is the token used (at most one write a minute)
+        return signed_in
 
     def end_web_session(self, session_id: str) -> bool:
         """Sign a web session out on the server: its cookie stops working everywhere, copies included."""
