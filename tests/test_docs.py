@@ -22,7 +22,6 @@ README = Path(__file__).parents[1] / "README.md"
 NOT_MCP = {
     "create_member": "store administration belongs to humans and scripts, not agents",
     "issue_token": "store administration",
-    "revoke_tokens": "store administration",
     "list_all_members": "list_members(group) is the agent's view",
     "create_group": "store administration",
     "add_group_member": "store administration",

@@ -16,6 +16,7 @@ from accord.services.milestones import MilestoneService
 from accord.services.proof import AuditService, KeyService
 from accord.services.proposals import ProposalService
 from accord.services.receipts import ReceiptService
+from accord.services.tokens import TokenService
 from accord.settings import Settings
 from accord.storage.engine import make_engine, open_store
 from accord.storage.notify import EventHub
@@ -27,6 +28,7 @@ class Services:
 
     ctx: Context
     identity: IdentityService
+    tokens: TokenService
     groups: GroupService
     proposals: ProposalService
     events: EventService
@@ -61,6 +63,7 @@ def build_services(database_url: str | None = None, clock: Clock | None = None, 
     return Services(
         ctx=ctx,
         identity=IdentityService(ctx),
+        tokens=TokenService(ctx),
         groups=GroupService(ctx),
         proposals=ProposalService(ctx),
         events=EventService(ctx),

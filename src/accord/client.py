@@ -153,11 +153,20 @@ class AccordClient:
     def create_member(self, name: str, kind: str = "agent", admin: bool = False) -> dict[str, Any]:
         return self._one("POST", "/members", body={"name": name, "kind": kind, "admin": admin})
 
-    def issue_token(self, name: str) -> dict[str, Any]:
-        return self._one("POST", f"/members/{_p(name)}/tokens")
+    def issue_token(self, name: str, label: str | None = None, expires_in: str | None = None) -> dict[str, Any]:
+        return self._one("POST", f"/members/{_p(name)}/tokens", body={"label": label, "expires_in": expires_in})
+
+    def list_tokens(self, name: str) -> list[dict[str, Any]]:
+        return self._many("GET", f"/members/{_p(name)}/tokens")
+
+    def revoke_token(self, name: str, token_id: str | None = None) -> dict[str, Any]:
+        if token_id is None:
+            return self._one("DELETE", f"/members/{_p(name)}/tokens")
+        return self._one("DELETE", f"/members/{_p(name)}/tokens/{_p(token_id)}")
 
     def revoke_tokens(self, name: str) -> dict[str, Any]:
-        return self._one("DELETE", f"/members/{_p(name)}/tokens")
+        """Every token of `name` (`revoke_token` without an id)."""
+        return self.revoke_token(name)
 
     def list_all_members(self) -> list[dict[str, Any]]:
         return self._many("GET", "/members")

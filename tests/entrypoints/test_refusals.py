@@ -71,6 +71,18 @@ def _closed_gate(world: World, clock: FixedClock) -> dict[str, Any]:
     return {"gid": g["id"]}
 
 
+def _expired_token(world: World, clock: FixedClock) -> dict[str, Any]:
+    issued = world.services.tokens.issue(world.admin, "a2", label="short", expires_in="1h")
+    clock.advance(hours=2)
+    return {**_open(world, clock), "token": issued["token"], "token_id": issued["id"]}
+
+
+def _revoked_token(world: World, clock: FixedClock) -> dict[str, Any]:
+    issued = world.services.tokens.issue(world.admin, "a2", label="gone")
+    world.services.tokens.revoke(world.admin, "a2", issued["id"])
+    return {**_open(world, clock), "token": issued["token"], "token_id": issued["id"]}
+
+
 CASES = [
     Case(
         "finalize before the proposal is closable",
@@ -272,6 +284,24 @@ CASES = [
         setup=_open,
     ),
     Case(
+        "expired token (SPEC §1 rev. 2)",
+        "get_proposal",
+        lambda c: {"proposal_id": c["pid"]},
+        "expired at 2026-01-01T13:00:00Z",
+        401,
+        77,
+        setup=_expired_token,
+    ),
+    Case(
+        "revoked token (SPEC §1 rev. 2)",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "yes"},
+        "token revoked: token tok_",
+        401,
+        77,
+        setup=_revoked_token,
+    ),
+    Case(
         "missing token",
         "get_proposal",
         lambda c: {"proposal_id": c["pid"]},
@@ -330,6 +360,7 @@ def test_refusal(
     services, world = refusal_world
     context = case.setup(world, clock)
     token = {"<wrong>": "acc_not-a-token", "<none>": None}.get(case.as_member, world.tokens.get(case.as_member))
+    token = context.pop("token", token)  # a case's own token (an expired or revoked one)
     before = _state(world)
     outcome = driver_class(services, sqlite_url).call(token, case.op, **case.args(context))
     assert not outcome.ok

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,6 +32,8 @@ class Context:
     issuer: str = "http://127.0.0.1:8000"
     _group_commit: GroupCommit | None = field(default=None, init=False, repr=False, compare=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    # token id -> the minute this process last wrote its `last_used_at` (at most one write a minute, SPEC §1)
+    _uses: dict[str, datetime] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """A new unit of work; committing it wakes this process's waiters at once."""
@@ -68,6 +70,21 @@ class Context:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def claim_use(self, token_id: str, minute: datetime) -> bool:
+        """True for the first caller in this process to note `token_id`'s use in `minute`."""
+        with self._guard:
+            last = self._uses.get(token_id)
+            if last is not None and last >= minute:
+                return False
+            if len(self._uses) > 100_000:  # a bound on memory; at worst one more write a minute per token
+                self._uses.clear()
+            self._uses[token_id] = minute
+            return True
+
+    def forget_use(self, token_id: str) -> None:
+        with self._guard:
+            self._uses.pop(token_id, None)
+
 
 def record(
     uow: UnitOfWork,
@@ -77,11 +94,15 @@ def record(
     actor: str | None,
     group: str | None,
     ref: str | None,
+    readers: Iterable[str] | None = None,
     **data: Any,
 ) -> PendingEvent:
     """Append an event in the caller's transaction (it commits, or vanishes, with the change); its id and
-    hash are set when the transaction commits (`uow.events.after_flush` runs work that needs them)."""
-    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=chainable(jsonable(data)))
+    hash are set when the transaction commits (`uow.events.after_flush` runs work that needs them). With
+    `readers`, only those members (and store administrators) see it in any feed (SPEC §8 rev. 2)."""
+    data = chainable(jsonable(data))
+    restricted = None if readers is None else frozenset(readers)
+    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=data, readers=restricted)
 
 
 def jsonable(value: Any) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 from accord.domain import limits
 from accord.domain.members import Member
+from accord.services import holding
 from accord.services.access import visible_groups
 from accord.services.context import Context
 
@@ -41,7 +42,8 @@ class EventService:
         limits.integer(limit, "limit", low=1, high=500)
         with self.ctx.uow(write=False) as uow:
             groups = visible_groups(uow, actor)
-            rows = uow.events.since(after, groups, limit, ref, latest=latest)
+            viewer = None if actor.is_admin else actor.name  # a direct message's events: its two members only
+            rows = uow.events.since(after, groups, limit, ref, latest=latest, viewer=viewer)
         return [event_view(r) for r in rows]
 
     def feed(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:
@@ -50,22 +52,28 @@ class EventService:
         end = time.monotonic() + wait
         with self.ctx.hub.subscribe(None) as sub:
             while True:
-                events = self.since(actor, after, limit)
+                events = self._held_since(actor, after, limit)
                 remaining = end - time.monotonic()
                 if events or remaining <= 0:
                     return events
-                sub.wait(remaining)
+                sub.wait(holding.cap(self.ctx, actor, remaining))
 
     async def feed_async(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:
         _check_wait(wait)
         end = time.monotonic() + wait
         with self.ctx.hub.subscribe(None) as sub:
             while True:
-                events = await asyncio.to_thread(self.since, actor, after, limit)
+                events = await asyncio.to_thread(self._held_since, actor, after, limit)
                 remaining = end - time.monotonic()
                 if events or remaining <= 0:
                     return events
-                await sub.wait_async(remaining)
+                await sub.wait_async(holding.cap(self.ctx, actor, remaining))
+
+    def _held_since(self, actor: Member, after: int, limit: int) -> list[dict[str, Any]]:
+        """A held feed's read: AuthError once the caller's token was revoked or expired (SPEC §8 rev. 2); a
+        group the caller left drops out of `since` by itself."""
+        holding.check(self.ctx, actor)
+        return self.since(actor, after, limit)
 
     def audit(
         self, actor: Member, ref: str | None = None, after: int = 0, limit: int = 100, latest: int | None = None

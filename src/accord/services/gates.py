@@ -16,6 +16,7 @@ from accord.domain.inbox import check_payload
 from accord.domain.members import Member
 from accord.domain.proposals import Proposal, ProposalSpec
 from accord.domain.tally import tally
+from accord.services import holding
 from accord.services.access import require_group, visible_groups
 from accord.services.context import Context, record
 from accord.services.notices import SYSTEM, send_system
@@ -517,13 +518,14 @@ class GateService:
         request_id = self._resolve(actor, subject, group)
         if isinstance(request_id, dict):
             return request_id
-        with self.ctx.hub.subscribe([request_id]) as sub:
+        refs = [request_id, *holding.watch_refs(actor, holding.group_of(self.ctx, request_id))]
+        with self.ctx.hub.subscribe(refs) as sub:
             while True:
-                view = self._read(actor, request_id)
+                view = self._held_read(actor, request_id)
                 remaining = end - time.monotonic()
                 if view["status"] in rules.DECIDED or remaining <= 0:
                     return {**view, "timed_out": view["status"] not in rules.DECIDED}
-                sub.wait(self._sleep_for(view, remaining))
+                sub.wait(holding.cap(self.ctx, actor, self._sleep_for(view, remaining)))
 
     async def wait_async(
         self, actor: Member, subject: str, timeout: float = 300, group: str | None = None
@@ -534,13 +536,19 @@ class GateService:
         request_id = await asyncio.to_thread(self._resolve, actor, subject, group)
         if isinstance(request_id, dict):
             return request_id
-        with self.ctx.hub.subscribe([request_id]) as sub:
+        group = await asyncio.to_thread(holding.group_of, self.ctx, request_id)
+        with self.ctx.hub.subscribe([request_id, *holding.watch_refs(actor, group)]) as sub:
             while True:
-                view = await asyncio.to_thread(self._read, actor, request_id)
+                view = await asyncio.to_thread(self._held_read, actor, request_id)
                 remaining = end - time.monotonic()
                 if view["status"] in rules.DECIDED or remaining <= 0:
                     return {**view, "timed_out": view["status"] not in rules.DECIDED}
-                await sub.wait_async(self._sleep_for(view, remaining))
+                await sub.wait_async(holding.cap(self.ctx, actor, self._sleep_for(view, remaining)))
+
+    def _held_read(self, actor: Member, request_id: str) -> dict[str, Any]:
+        """A wait's read: the token still good (401 otherwise), the member still in the group (404)."""
+        holding.check(self.ctx, actor)
+        return self._read(actor, request_id)
 
 
 def _title(subject: str) -> str:

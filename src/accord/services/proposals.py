@@ -24,10 +24,11 @@ from accord.domain.proposals import (
     check_text,
     resolve_deadline,
 )
+from accord.services import holding
 from accord.services.access import manages, require_group, visible_groups
 from accord.services.context import Context, record
 from accord.services.finalizing import Finalizing, due, refuse_gate
-from accord.services.identity import member_for_token, require_token
+from accord.services.identity import member_for_token, note_use, require_token
 from accord.services.ids import new_id
 from accord.services.notices import send_system
 from accord.services.proposal_views import iso, proposal_view
@@ -316,9 +317,16 @@ class ProposalService(Finalizing):
         (AuthError for a missing, unknown or revoked token, then the same refusals as `vote`)."""
         require_token(token)
         _check_vote_input(proposal_id, vote, comment, confidence, evidence)
-        return await self.ctx.write_async(
-            lambda uow: self._cast(uow, member_for_token(uow, token), proposal_id, vote, comment, confidence, evidence)
-        )
+        voters: list[Member] = []
+
+        def cast(uow: UnitOfWork) -> dict[str, Any]:
+            voters.append(member_for_token(uow, token, self.ctx.now()))
+            return self._cast(uow, voters[-1], proposal_id, vote, comment, confidence, evidence)
+
+        result = await self.ctx.write_async(cast)
+        if voters[-1].credential is not None and voters[-1].credential.use_due(self.ctx.now()):
+            await asyncio.to_thread(note_use, self.ctx, voters[-1])  # once a minute, after the vote's commit
+        return result
 
     def _cast(
         self,
@@ -406,25 +414,32 @@ class ProposalService(Finalizing):
         `close_at_deadline` proposal is finalized at its deadline instant, waking the wait then."""
         timeout = _check_timeout(timeout)
         deadline = time.monotonic() + timeout
-        with self.ctx.hub.subscribe([proposal_id]) as sub:
+        refs = [proposal_id, *holding.watch_refs(actor, holding.group_of(self.ctx, proposal_id))]
+        with self.ctx.hub.subscribe(refs) as sub:
             while True:
-                view = self.get(actor, proposal_id)
+                view = self._held_read(actor, proposal_id)
                 remaining = deadline - time.monotonic()
                 if view["status"] != "open" or remaining <= 0:
                     return {**view, "timed_out": view["status"] == "open"}
-                sub.wait(self._sleep_for(view, remaining))
+                sub.wait(holding.cap(self.ctx, actor, self._sleep_for(view, remaining)))
 
     async def wait_async(self, actor: Member, proposal_id: str, timeout: float) -> dict[str, Any]:
         """`wait` for async faces: the event loop keeps serving while this waits."""
         timeout = _check_timeout(timeout)
         deadline = time.monotonic() + timeout
-        with self.ctx.hub.subscribe([proposal_id]) as sub:
+        group = await asyncio.to_thread(holding.group_of, self.ctx, proposal_id)
+        with self.ctx.hub.subscribe([proposal_id, *holding.watch_refs(actor, group)]) as sub:
             while True:
-                view = await asyncio.to_thread(self.get, actor, proposal_id)
+                view = await asyncio.to_thread(self._held_read, actor, proposal_id)
                 remaining = deadline - time.monotonic()
                 if view["status"] != "open" or remaining <= 0:
                     return {**view, "timed_out": view["status"] == "open"}
-                await sub.wait_async(self._sleep_for(view, remaining))
+                await sub.wait_async(holding.cap(self.ctx, actor, self._sleep_for(view, remaining)))
+
+    def _held_read(self, actor: Member, proposal_id: str) -> dict[str, Any]:
+        """A wait's read: the token still good (401 otherwise), the member still in the group (404)."""
+        holding.check(self.ctx, actor)
+        return self.get(actor, proposal_id)
 
     def _sleep_for(self, view: dict[str, Any], remaining: float) -> float:
         """Sleep until the next event, but for a `close_at_deadline` proposal no longer than its deadline."""

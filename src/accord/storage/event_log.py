@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from accord.proof.chain import GENESIS, event_body, link
 from accord.storage import tables as t
+from accord.storage.identity_tables import event_readers
 from accord.storage.prepared import Prepared
 from accord.storage.repositories import EventRepository
 
@@ -36,12 +37,20 @@ _NOTIFY = text("SELECT pg_notify('accord_events', :payload)")
 class PendingEvent:
     """An event of this transaction; `id` and `hash` are known once it is flushed."""
 
-    __slots__ = ("actor", "at", "data", "group", "hash", "id", "ref", "type")
+    __slots__ = ("actor", "at", "data", "group", "hash", "id", "readers", "ref", "type")
 
     def __init__(
-        self, type: str, at: datetime, actor: str | None, group: str | None, ref: str | None, data: Any
+        self,
+        type: str,
+        at: datetime,
+        actor: str | None,
+        group: str | None,
+        ref: str | None,
+        data: Any,
+        readers: frozenset[str] | None = None,
     ) -> None:
         self.type, self.at, self.actor, self.group, self.ref, self.data = type, at, actor, group, ref, data
+        self.readers = readers  # None: whoever may read its group; else only these members (and administrators)
         self.id: int | None = None
         self.hash: str | None = None
 
@@ -63,9 +72,11 @@ class EventLog(EventRepository):
         group: str | None,
         ref: str | None,
         data: dict[str, Any],
+        readers: frozenset[str] | None = None,
     ) -> PendingEvent:
-        """Add an event to this transaction; it is numbered and chained when the transaction commits."""
-        event = PendingEvent(type, at, actor, group, ref, data)
+        """Add an event to this transaction; it is numbered and chained when the transaction commits. With
+        `readers`, only they (and store administrators) may read it in any feed (SPEC §8 rev. 2)."""
+        event = PendingEvent(type, at, actor, group, ref, data, readers)
         self.pending.append(event)
         return event
 
@@ -116,6 +127,9 @@ class EventLog(EventRepository):
             else:
                 for row in rows:
                     _INSERT.run(self.conn, row)
+            private = [{"event_id": e.id, "member": m} for e in events if e.readers for m in sorted(e.readers)]
+            if private:
+                self.conn.execute(insert(event_readers), private)
         for work in after:
             work()
         if self.pending or self._after:  # after-flush work recorded more events

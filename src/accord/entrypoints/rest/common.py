@@ -101,6 +101,11 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def error_envelope(exc: AccordError) -> dict[str, Any]:
+    """The body REST answers `exc` with (also an SSE stream's closing `error` event)."""
+    return error_body(exc.code, exc.message, jsonable({**exc.details, **_mentions(exc)}))
+
+
 def _mentions(exc: AccordError) -> dict[str, Any]:
     return {"mentions": list(exc.mentions)} if exc.mentions else {}
 
@@ -120,7 +125,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def accord_error(_request: Request, exc: AccordError) -> JSONResponse:
         return JSONResponse(
             # `mentions`: the operations the message names (tool names), so a client face can name them its way.
-            error_body(exc.code, exc.message, jsonable({**exc.details, **_mentions(exc)})),
+            error_envelope(exc),
             status_code=exc.http_status,
             headers=_headers(exc),
         )

@@ -18,9 +18,10 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
 from accord.domain.errors import AccordError
-from accord.entrypoints.rest.common import Caller, services_of
+from accord.entrypoints.rest.common import Caller, error_envelope, services_of
 from accord.entrypoints.web import queue, views
 from accord.entrypoints.web.common import Signed, Visitor, WebRoute, secure
+from accord.services import holding
 from accord.storage.notify import Subscription
 
 # sse-starlette sends a comment every PING_SECONDS, notices a client that went away, and ends the streams
@@ -35,7 +36,12 @@ feed_router = APIRouter(prefix="/v1")
 
 
 def _fragments(
-    sub: Subscription, render: Callable[[], str], first: str, min_interval: float
+    sub: Subscription,
+    render: Callable[[], str],
+    first: str,
+    min_interval: float,
+    still_signed_in: Callable[[], object],
+    idle: Callable[[], float],
 ) -> AsyncIterator[ServerSentEvent]:
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:
@@ -43,7 +49,12 @@ def _fragments(
             yield ServerSentEvent(first, event="fragment")
             sent = time.monotonic()
             while True:
-                if not await sub.wait_async(WAKE_SECONDS):
+                if not await sub.wait_async(idle()):
+                    try:  # nothing happened: still re-check the session now and then (sign-out, expiry)
+                        await asyncio.to_thread(still_signed_in)
+                    except AccordError as exc:
+                        yield ServerSentEvent(exc.message, event="gone")
+                        return
                     continue
                 await asyncio.sleep(max(SETTLE_SECONDS, min_interval - (time.monotonic() - sent)))
                 try:
@@ -64,12 +75,14 @@ def live_response(
     v: Visitor, refs: Iterable[str] | None, template: str, build: Callable[[], Any], *, min_interval: float = 0
 ) -> Response:
     """Stream `template`, rendered from `build()`, whenever an event with one of `refs` commits (None: any)."""
-    sub = v.services.ctx.hub.subscribe(refs)  # before the first read: no event is missed
+    # Before the first read, so no event is missed; the member's token events too (a revoked token ends it).
+    watched = None if refs is None else [*refs, *holding.watch_refs(v.member)] if v.member is not None else refs
+    sub = v.services.ctx.hub.subscribe(watched)
     try:
 
         def render() -> str:
-            if v.session.token_hash is not None:  # a revoked token ends an open page's stream too
-                v.services.identity.authenticate_hash(v.session.token_hash)
+            if v.session.session_id is not None:  # signing out, a revoked or expired token end the stream
+                v.services.identity.web_session_member(v.session.session_id)
             return v.web.env.get_template(template).render(
                 me=v.member, csrf=v.csrf, now=v.services.ctx.now(), **build()
             )
@@ -78,14 +91,24 @@ def live_response(
     except BaseException:
         sub.close()
         raise
-    stream = _fragments(sub, render, first, min_interval)
+
+    def still_signed_in() -> object:
+        return v.services.identity.web_session_member(v.session.session_id) if v.session.session_id else None
+
+    def idle() -> float:  # no later than the token's expiry instant, so the page ends then
+        return WAKE_SECONDS if v.member is None else holding.cap(v.services.ctx, v.member, WAKE_SECONDS)
+
+    stream = _fragments(sub, render, first, min_interval, still_signed_in, idle)
     return secure(EventSourceResponse(stream, ping=PING_SECONDS, headers=HEADERS))
 
 
 @router.get("/proposals/{proposal_id}/live")
 def proposal_live(v: Signed, proposal_id: str) -> Response:
-    """The proposal's tally and votes, re-sent whenever an event about it commits."""
-    return live_response(v, [proposal_id], "_live.html", lambda: {"view": views.proposal_page(v.api, proposal_id)})
+    """The proposal's tally and votes, re-sent whenever an event about it commits (or its group's membership
+    changes: a member removed from it sees the page end)."""
+    group = holding.group_of(v.services.ctx, proposal_id)
+    refs = [proposal_id, *([f"group:{group}"] if group else [])]
+    return live_response(v, refs, "_live.html", lambda: {"view": views.proposal_page(v.api, proposal_id)})
 
 
 @router.get("/queue/live")
@@ -115,7 +138,11 @@ async def event_stream(
     async def events() -> AsyncIterator[ServerSentEvent]:
         cursor = after
         while True:
-            batch = await services.events.feed_async(member, cursor, WAKE_SECONDS, 100)
+            try:
+                batch = await services.events.feed_async(member, cursor, WAKE_SECONDS, 100)
+            except AccordError as exc:  # the token was revoked or expired (SPEC §8 rev. 2): say so, then close
+                yield ServerSentEvent(json.dumps(error_envelope(exc), separators=(",", ":")), event="error")
+                return
             for event in batch:
                 cursor = event["id"]
                 yield ServerSentEvent(json.dumps(event, separators=(",", ":")), event=event["type"], id=str(cursor))
