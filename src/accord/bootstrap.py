@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.clock import Clock, SystemClock
+from accord.services.channels import ChannelService
 from accord.services.context import Context
 from accord.services.deliberation import DeliberationService
 from accord.services.events import EventService
@@ -12,10 +13,12 @@ from accord.services.gates import GateService
 from accord.services.groups import GroupService
 from accord.services.identity import IdentityService
 from accord.services.inbox import InboxService
+from accord.services.ladder import LadderService
 from accord.services.milestones import MilestoneService
 from accord.services.proof import AuditService, KeyService
 from accord.services.proposals import ProposalService
 from accord.services.receipts import ReceiptService
+from accord.services.signin_links import SigninLinkService
 from accord.settings import Settings
 from accord.storage.engine import make_engine, open_store
 from accord.storage.notify import EventHub
@@ -37,6 +40,9 @@ class Services:
     keys: KeyService
     audit: AuditService
     receipts: ReceiptService
+    channels: ChannelService
+    signin_links: SigninLinkService
+    ladder: LadderService
 
     def close(self) -> None:
         self.ctx.hub.close()
@@ -71,4 +77,7 @@ def build_services(database_url: str | None = None, clock: Clock | None = None, 
         keys=KeyService(ctx),
         audit=AuditService(ctx),
         receipts=ReceiptService(ctx),
+        channels=ChannelService(ctx, allow_private_targets=settings.allow_private_targets),
+        signin_links=SigninLinkService(ctx, settings.public_url),
+        ladder=LadderService(ctx),
     )

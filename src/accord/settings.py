@@ -22,3 +22,6 @@ class Settings(BaseSettings):
     # receipts name this address as their issuer (`iss`).
     signing_key_file: str | None = None
     public_url: str = "http://127.0.0.1:8000"
+    # Channels and webhooks whose host resolves to a loopback, private or link-local address are refused
+    # unless this is set (SPEC §11 Targets; tests and on-premises use set it).
+    allow_private_targets: bool = False

@@ -1,0 +1,173 @@
+"""Member notices as channel deliveries (SPEC §11): planned in the causing event's transaction, sent later.
+
+`plan_channel_deliveries(conn, events)` reads, in the transaction that appends `events`, the facts SPEC §11's
+table needs (voters and their ballots, the group's human owners/admins, who opted in), asks the pure notice
+table (`accord.domain.notices`) who is told what, and returns one delivery payload per (recipient, channel)
+that wants it, already rendered with the deadline in the recipient's time zone. `send_channel_delivery`
+sends one payload through Apprise, minting the human's sign-in link at that attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Connection
+
+from accord.domain import notices
+from accord.domain.notices import ItemFacts, Notice, Recipient, VoterFacts
+from accord.domain.proposals import Proposal
+from accord.services import apprise_channels
+from accord.services.signin_links import SigninLinkService
+from accord.storage.proposal_repository import ProposalRepository
+from accord.storage.reach_repository import ReachRepository
+from accord.storage.repositories import GroupRepository, MemberRepository
+
+CHANNEL = "channel"  # the outbox kind of member notices
+
+
+class EventLike(Protocol):
+    type: str
+    data: Any
+    group: str | None
+    ref: str | None
+    id: int | None
+
+
+def proposal_facts(conn: Connection, p: Proposal) -> ItemFacts:
+    """What the notice table needs about a proposal or gate, read in the caller's transaction."""
+    members = MemberRepository(conn)
+    creator = members.get(p.created_by)
+    managers = tuple(
+        Recipient(m.member, m.kind)
+        for m in GroupRepository(conn).memberships(p.group)
+        if m.manages and m.kind == "human"
+    )
+    is_gate = p.kind == "gate"
+    outcome = (p.outcome or {}).get("outcome") if p.outcome else None
+    return ItemFacts(
+        kind="gate" if is_gate else "proposal",
+        id=p.id,
+        group=p.group,
+        title=p.title,
+        creator=p.created_by,
+        creator_kind=creator.kind if creator is not None else "agent",
+        subject=p.subject,
+        deadline=p.deadline,
+        status=p.status,
+        outcome=None if outcome is None else str(outcome),
+        voters=tuple(
+            VoterFacts(v.name, v.kind, advisory=v.advisory, voted=v.name in p.ballots) for v in p.voters.values()
+        ),
+        human_managers=managers,
+        path=f"/gates/{p.id}" if is_gate else f"/proposals/{p.id}",
+    )
+
+
+def plan_notices(conn: Connection, events: Sequence[EventLike]) -> list[tuple[Notice, int | None]]:
+    """The notices a transaction's events cause (SPEC §11), each with its causing event's id. The same notice
+    about the same item is planned once per transaction (resolving records `proposal.resolved` and
+    `proposal.finalized`; a checkpoint's approval request creates a proposal too)."""
+    planned: dict[tuple[str, str], tuple[Notice, int | None]] = {}
+    proposals = ProposalRepository(conn)
+    cache: dict[str, ItemFacts | None] = {}
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        kind = notices.notice_type(event.type, data)
+        if kind is None or kind == notices.CHECKPOINT_READY:
+            continue
+        proposal_id = data.get("proposal_id") or event.ref
+        if not isinstance(proposal_id, str):
+            continue
+        if proposal_id not in cache:
+            p = proposals.get(proposal_id)
+            cache[proposal_id] = None if p is None else proposal_facts(conn, p)
+        facts = cache[proposal_id]
+        if facts is None:
+            continue
+        notice = notices.plan(event.type, data, facts)
+        if notice is not None and (notice.type, facts.id) not in planned:
+            planned[(notice.type, facts.id)] = (notice, event.id)
+    return list(planned.values())
+
+
+@dataclass(frozen=True)
+class ChannelDelivery:
+    """One notice for one member on one channel: the outbox payload of kind `channel`."""
+
+    target: str  # "channel:<id>": deliveries to one channel go in event order
+    event_id: int | None
+    payload: dict[str, Any]
+
+
+def plan_channel_deliveries(conn: Connection, events: Sequence[EventLike], *, public_url: str) -> list[ChannelDelivery]:
+    """Every channel delivery `events` cause, rendered for each recipient (see the module's docstring)."""
+    planned = plan_notices(conn, events)
+    if not planned:
+        return []
+    repo = ReachRepository(conn)
+    names = sorted({r.name for notice, _ in planned for r in notice.recipients})
+    channels: dict[str, list[dict[str, Any]]] = {}
+    for row in repo.channels(names):
+        channels.setdefault(row["member"], []).append(row)
+    zones = repo.time_zones(names)
+    out: list[ChannelDelivery] = []
+    for notice, event_id in planned:
+        for recipient in notice.recipients:
+            for channel in channels.get(recipient.name, ()):
+                if not notices.wants(channel["events"], notice.type):
+                    continue
+                shown = notices.render(notice, recipient, public_url=public_url, time_zone=zones.get(recipient.name))
+                payload = {
+                    "channel_id": channel["id"],
+                    "member": recipient.name,
+                    "member_kind": recipient.kind,
+                    "notice": notice.type,
+                    "cause": notice.cause,
+                    "event_id": event_id,
+                    "title": shown.title,
+                    "body": shown.body,
+                    "url": shown.url,
+                    "next_path": notice.item.path,
+                    "data": shown.data,
+                }
+                out.append(ChannelDelivery(target=f"channel:{channel['id']}", event_id=event_id, payload=payload))
+    return out
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    ok: bool
+    latency_ms: float
+    error: str | None = None
+    skipped: bool = False  # the channel was removed before the attempt: nothing to send
+
+
+class ChannelSender:
+    """Sends channel deliveries through Apprise (the outbox worker's sender for kind `channel`)."""
+
+    def __init__(self, ctx_uow: Any, links: SigninLinkService, *, allow_private_targets: bool) -> None:
+        self._uow = ctx_uow
+        self.links = links
+        self.allow_private_targets = allow_private_targets
+
+    def __call__(self, payload: dict[str, Any]) -> ChannelResult:
+        """Send one payload: re-read the channel (a removed one is skipped), mint a human's sign-in link at
+        this attempt, and hand the notice to Apprise."""
+        with self._uow(write=False) as uow:
+            channel = ReachRepository(uow.conn).channel(str(payload.get("channel_id")))
+        if channel is None:
+            return ChannelResult(True, 0.0, "channel removed", skipped=True)
+        body = str(payload["body"])
+        if payload.get("member_kind") == "human":
+            link = self.links.mint_now(str(payload["member"]), str(payload.get("next_path") or "/"))
+            body += "\n" + notices.signin_line(link)
+        sent = apprise_channels.send(
+            channel["url"], str(payload["title"]), body, allow_private=self.allow_private_targets
+        )
+        return ChannelResult(sent.ok, sent.latency_ms, sent.error)
+
+
+def recipients_of(deliveries: Iterable[ChannelDelivery]) -> list[str]:
+    return sorted({str(d.payload["member"]) for d in deliveries})
