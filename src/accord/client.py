@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -536,6 +537,21 @@ class AccordClient:
         """Mark an approved gate's receipt used: the first call returns {jti, redeemed_at, ...}; later calls
         raise ConflictError "receipt <jti> was redeemed at <instant>" (act only after a successful redeem)."""
         return self._one("POST", f"/receipts/{_p(jti)}/redeem")
+
+    # -- reaching people (SPEC §11) ------------------------------------------------------------------------
+
+    def add_channel(self, member: str, url: str, events: Sequence[str] | None = None) -> dict[str, Any]:
+        body = {"url": url, "events": None if events is None else list(events)}
+        return self._one("POST", f"/members/{_p(member)}/channels", json=body)
+
+    def list_channels(self, member: str) -> dict[str, Any]:
+        return self._one("GET", f"/members/{_p(member)}/channels")
+
+    def remove_channel(self, member: str, channel_id: str) -> dict[str, Any]:
+        return self._one("DELETE", f"/members/{_p(member)}/channels/{_p(channel_id)}")
+
+    def set_time_zone(self, member: str, time_zone: str | None) -> dict[str, Any]:
+        return self._one("PUT", f"/members/{_p(member)}/time-zone", json={"time_zone": time_zone})
 
     # -- seed 002's patterns -------------------------------------------------------------------------------
 

@@ -35,6 +35,21 @@ class EventLike(Protocol):
     id: int | None
 
 
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event read back from the log, shaped as `plan_notices` takes it."""
+
+    type: str
+    data: Any
+    group: str | None
+    ref: str | None
+    id: int | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> StoredEvent:
+        return cls(row["type"], row["data"], row.get("group_name", row.get("group")), row["ref"], row["id"])
+
+
 def proposal_facts(conn: Connection, p: Proposal) -> ItemFacts:
     """What the notice table needs about a proposal or gate, read in the caller's transaction."""
     members = MemberRepository(conn)

@@ -151,5 +151,6 @@ class ReachRepository:
 
     def _insert_ignoring_conflict(self, table: Any, values: dict[str, Any]) -> bool:
         dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        result = self.conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
-        return result.rowcount == 1
+        key = next(iter(table.primary_key.columns))
+        statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
+        return self.conn.execute(statement).first() is not None

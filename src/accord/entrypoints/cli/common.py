@@ -108,6 +108,10 @@ COMMANDS = {
     "sweep": "accord sweep",
     "verify_receipt": "accord receipt verify",
     "redeem_receipt": "accord receipt redeem",
+    "add_channel": "accord member channel add",
+    "list_channels": "accord member channel list",
+    "remove_channel": "accord member channel remove",
+    "set_time_zone": "accord member time-zone",
 }
 
 
