@@ -28,11 +28,16 @@ CHANNEL = "channel"  # the outbox kind of member notices
 
 
 class EventLike(Protocol):
-    type: str
-    data: Any
-    group: str | None
-    ref: str | None
-    id: int | None
+    """An event as `plan_notices` reads it: a PendingEvent being flushed, or a StoredEvent read back."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> Any: ...
+    @property
+    def ref(self) -> str | None: ...
+    @property
+    def id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
