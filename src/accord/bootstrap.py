@@ -13,11 +13,15 @@ from accord.services.groups import GroupService
 from accord.services.identity import IdentityService
 from accord.services.inbox import InboxService
 from accord.services.milestones import MilestoneService
+from accord.services.outbox import OutboxWorker, Senders
 from accord.services.proof import AuditService, KeyService
 from accord.services.proposals import ProposalService
 from accord.services.receipts import ReceiptService
+from accord.services.webhook_sender import WebhookSender
+from accord.services.webhooks import WebhookService, fan_out
 from accord.settings import Settings
 from accord.storage.engine import make_engine, open_store
+from accord.storage.event_log import observe
 from accord.storage.notify import EventHub
 
 
@@ -37,8 +41,19 @@ class Services:
     keys: KeyService
     audit: AuditService
     receipts: ReceiptService
+    webhooks: WebhookService
+    # The outbox's senders by kind (SPEC §11); `worker()` sends what the outbox holds.
+    senders: Senders
+    delivery_timeout: float = 10.0
+
+    def worker(self, **options: float | int | str) -> OutboxWorker:
+        """A delivery worker over this store: `run_once()`/`drain()` (tests), or `start()`/`stop()` (serve).
+        Its lease on a delivery is three attempt timeouts, so one that a killed process held is retried soon."""
+        options.setdefault("lease_seconds", max(3 * self.delivery_timeout, 3.0))
+        return OutboxWorker(self.ctx, self.senders, **options)  # type: ignore[arg-type]
 
     def close(self) -> None:
+        self.senders.close()
         self.ctx.hub.close()
         self.ctx.engine.dispose()
 
@@ -57,7 +72,12 @@ def build_services(database_url: str | None = None, clock: Clock | None = None, 
         hub=EventHub(engine),
         key_file=settings.signing_key_file,
         issuer=settings.public_url,
+        allow_private_targets=settings.allow_private_targets,
     )
+    # Deliveries are written with the events that cause them (SPEC §11); each kind registers its sender.
+    observe(engine, fan_out)
+    senders = Senders()
+    senders.register(WebhookSender(ctx, timeout=settings.delivery_timeout_seconds))
     return Services(
         ctx=ctx,
         identity=IdentityService(ctx),
@@ -71,4 +91,7 @@ def build_services(database_url: str | None = None, clock: Clock | None = None, 
         keys=KeyService(ctx),
         audit=AuditService(ctx),
         receipts=ReceiptService(ctx),
+        webhooks=WebhookService(ctx),
+        senders=senders,
+        delivery_timeout=settings.delivery_timeout_seconds,
     )
