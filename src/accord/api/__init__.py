@@ -11,9 +11,10 @@ from accord.api.deliberation import DeliberationApi
 from accord.api.gates import GateApi
 from accord.api.milestones import MilestoneApi
 from accord.api.proof import ProofApi
+from accord.api.webhooks import WebhookApi
 
 
-class Api(CoreApi, MilestoneApi, GateApi, DeliberationApi, ProofApi):
+class Api(CoreApi, MilestoneApi, GateApi, DeliberationApi, ProofApi, WebhookApi):
     """Every operation, for one authenticated member."""
 
 

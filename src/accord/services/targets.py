@@ -26,8 +26,8 @@ def target_problem(url: str, *, allow_private: bool) -> str | None:
     refused = refused_address(addresses)
     if refused is not None:
         return (
-            f"host {host} resolves to {refused}, a loopback, private or link-local address: refused unless "
-            "ACCORD_ALLOW_PRIVATE_TARGETS=1"
+            f"host {host} resolves to {refused}, a loopback, private or link-local address (allowed only with "
+            "ACCORD_ALLOW_PRIVATE_TARGETS=1)"
         )
     return None
 
@@ -36,4 +36,4 @@ def check_target(url: str, *, allow_private: bool, field: str = "url") -> None:
     """ValidationError naming `field` when `url` may not be sent to (see `target_problem`)."""
     problem = target_problem(url, allow_private=allow_private)
     if problem is not None:
-        raise ValidationError(f"{field} {url!r} refused: {problem}", field=field)
+        raise ValidationError(f"{field} {url!r} is refused: {problem}", field=field)

@@ -192,7 +192,9 @@ class WebhookService:
             attempts = uow.outbox.attempts([r["id"] for r in rows])
         return [delivery_view(r, attempts[r["id"]]) for r in rows]
 
-    def redeliver(self, actor: Member, delivery_id: str, group: str | None = None) -> dict[str, Any]:
+    def redeliver(
+        self, actor: Member, delivery_id: str, group: str | None = None, webhook_id: str | None = None
+    ) -> dict[str, Any]:
         """Send a webhook delivery again, now, with the same `webhook-id` and a fresh 24-hour retry window
         (its group's owners/admins). A delivered, failed or cancelled delivery is queued again, a pending one made
         due now; a webhook disabled after failing is enabled again. Returns the delivery's view (`delivery_view`).
@@ -200,7 +202,7 @@ class WebhookService:
         now = self.ctx.now()
         with self.ctx.uow() as uow:
             row = uow.outbox.get(delivery_id)
-            if row is None or row["kind"] != KIND:
+            if row is None or row["kind"] != KIND or webhook_id not in (None, row["target"].removeprefix("webhook:")):
                 raise NotFoundError(f"delivery {delivery_id} not found", delivery_id=delivery_id)
             webhook_id = row["target"].removeprefix("webhook:")
             try:

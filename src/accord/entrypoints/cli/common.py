@@ -108,6 +108,11 @@ COMMANDS = {
     "sweep": "accord sweep",
     "verify_receipt": "accord receipt verify",
     "redeem_receipt": "accord receipt redeem",
+    "add_webhook": "accord webhook add",
+    "list_webhooks": "accord webhook list",
+    "remove_webhook": "accord webhook remove",
+    "list_deliveries": "accord webhook deliveries",
+    "redeliver": "accord webhook redeliver",
 }
 
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from accord.bootstrap import Services
-from accord.entrypoints.rest import core, deliberation, gates, milestones, proof
+from accord.entrypoints.rest import core, deliberation, gates, milestones, proof, webhooks
 from accord.entrypoints.rest.common import install_error_handlers
 from accord.services.sweeper import Sweeper
 from accord.settings import Settings
@@ -60,7 +60,7 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (core, milestones, gates, deliberation, proof):
+    for module in (core, milestones, gates, deliberation, proof, webhooks):
         app.include_router(module.router)
     app.include_router(proof.well_known)
 
