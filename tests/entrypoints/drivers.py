@@ -51,6 +51,9 @@ class RestDriver:
         elif op == "gate_verify":
             path = f"/v1/gates/{args['request_id']}/verify"
             response = self.client.post(path, json={"payload": args.get("payload")}, headers=headers)
+        elif op == "add_webhook":
+            group = args.pop("group")
+            response = self.client.post(f"/v1/groups/{group}/webhooks", json=args, headers=headers)
         else:
             raise AssertionError(op)
         body = response.json()
@@ -115,6 +118,10 @@ class CliDriver:
             argv = ["milestone", "request-approval", args["milestone_id"], str(args["order"])]
         elif op == "gate_verify":
             argv = ["gate", "verify", args["request_id"], json.dumps(args.get("payload"))]
+        elif op == "add_webhook":
+            argv = ["webhook", "add", args["group"], args["url"]]
+            for name in args.get("events") or []:
+                argv += ["--events", name]
         else:
             raise AssertionError(op)
         env = {"ACCORD_DATABASE_URL": self.url, "ACCORD_TOKEN": token or "", "ACCORD_URL": ""}

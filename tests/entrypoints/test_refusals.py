@@ -276,6 +276,51 @@ CASES = [
         as_member="outsider",
         setup=_open,
     ),
+    Case(
+        "a plain member adds a webhook",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "https://example.com/hook"},
+        "a2 may not manage group team: only its owners/admins and store administrators may",
+        403,
+        77,
+    ),
+    Case(
+        "a webhook to a loopback address",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "http://127.0.0.1:9/hook"},
+        "url 'http://127.0.0.1:9/hook' is refused: host 127.0.0.1 resolves to 127.0.0.1, a loopback, private or "
+        "link-local address (allowed only with ACCORD_ALLOW_PRIVATE_TARGETS=1)",
+        422,
+        65,
+        as_member="boss",
+    ),
+    Case(
+        "a webhook to a link-local address",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "http://169.254.169.254/latest"},
+        "host 169.254.169.254 resolves to 169.254.169.254, a loopback, private or link-local address",
+        422,
+        65,
+        as_member="boss",
+    ),
+    Case(
+        "a webhook that is not http(s)",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "ftp://example.com/hook"},
+        "url 'ftp://example.com/hook' must use http or https, not ftp",
+        422,
+        65,
+        as_member="boss",
+    ),
+    Case(
+        "a webhook event filter that is not an event type",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "https://example.com/hook", "events": ["proposal.*", "gate requested"]},
+        "events filter 'gate requested' is not an event type (e.g. gate.requested), a family (proposal.*) or *",
+        422,
+        65,
+        as_member="boss",
+    ),
 ]
 
 

@@ -90,7 +90,7 @@ def test_channels_off_the_allow_list_or_on_private_hosts_are_refused_and_nothing
 
 def test_private_targets_are_accepted_when_allowed(world: World) -> None:
     team(world)
-    world.services.channels.allow_private_targets = True
+    world.services.ctx.allow_private_targets = True
     made = world.api("alice").add_channel("alice", "json://user:s3cret@127.0.0.1:9/hook")
     assert "s3cret" not in made["url"] and made["scheme"] == "json"
 

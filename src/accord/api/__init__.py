@@ -12,9 +12,10 @@ from accord.api.gates import GateApi
 from accord.api.milestones import MilestoneApi
 from accord.api.proof import ProofApi
 from accord.api.reach import ReachApi
+from accord.api.webhooks import WebhookApi
 
 
-class Api(CoreApi, MilestoneApi, GateApi, DeliberationApi, ProofApi, ReachApi):
+class Api(CoreApi, MilestoneApi, GateApi, DeliberationApi, ProofApi, ReachApi, WebhookApi):
     """Every operation, for one authenticated member."""
 
 

@@ -33,9 +33,8 @@ def channel_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class ChannelService:
-    def __init__(self, ctx: Context, *, allow_private_targets: bool = False) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.allow_private_targets = allow_private_targets
 
     def add(self, actor: Member, member: str, url: str, events: Sequence[str] | None = None) -> dict[str, Any]:
         """Register an Apprise URL where `member` is told (SPEC §11). Returns the channel with its URL masked.
@@ -49,7 +48,7 @@ class ChannelService:
         now = self.ctx.now()
         with self.ctx.uow() as uow:
             self._require(uow, actor, member, "add channels for")
-            apprise_channels.check_target(parsed, allow_private=self.allow_private_targets)
+            apprise_channels.check_target(parsed, allow_private=self.ctx.allow_private_targets)
             row = {
                 "id": new_id("ch"),
                 "member": member,

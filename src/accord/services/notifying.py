@@ -9,8 +9,9 @@ sends one payload through Apprise, minting the human's sign-in link at that atte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
@@ -19,7 +20,12 @@ from accord.domain import notices
 from accord.domain.notices import ItemFacts, Notice, Recipient, VoterFacts
 from accord.domain.proposals import Proposal
 from accord.services import apprise_channels
+from accord.services.context import Context
+from accord.services.ids import new_id
+from accord.services.outbox import Delivery, Outcome, Sender, delivery_row
 from accord.services.signin_links import SigninLinkService
+from accord.storage.event_log import PendingEvent
+from accord.storage.outbox_repository import OutboxRepository
 from accord.storage.proposal_repository import ProposalRepository
 from accord.storage.reach_repository import ReachRepository
 from accord.storage.repositories import GroupRepository, MemberRepository
@@ -156,38 +162,56 @@ def plan_channel_deliveries(conn: Connection, events: Sequence[EventLike], *, pu
     return out
 
 
-@dataclass(frozen=True)
-class ChannelResult:
-    ok: bool
-    latency_ms: float
-    error: str | None = None
-    skipped: bool = False  # the channel was removed before the attempt: nothing to send
+def channel_observer(public_url: str) -> Callable[[Connection, Sequence[PendingEvent]], None]:
+    """The event-log observer that writes channel deliveries in the causing transaction (SPEC §11)."""
+
+    def observe_events(conn: Connection, events: Sequence[PendingEvent]) -> None:
+        if not any(notices.notice_type(e.type, e.data if isinstance(e.data, dict) else None) for e in events):
+            return
+        deliveries = plan_channel_deliveries(conn, events, public_url=public_url)
+        if not deliveries:
+            return
+        at = events[-1].at
+        by_id = {e.id: e for e in events}
+        rows = [
+            delivery_row(
+                new_id("dlv"),
+                kind=CHANNEL,
+                target=d.target,
+                payload=d.payload,
+                at=at,
+                group=by_id[d.event_id].group if d.event_id in by_id else None,
+                event_id=d.event_id,
+                event_type=by_id[d.event_id].type if d.event_id in by_id else None,
+            )
+            for d in deliveries
+        ]
+        OutboxRepository(conn).add_many(rows)
+
+    return observe_events
 
 
-class ChannelSender:
-    """Sends channel deliveries through Apprise (the outbox worker's sender for kind `channel`)."""
+class ChannelSender(Sender):
+    """Sends `channel` deliveries through Apprise: re-reads the channel (a removed one ends the delivery), mints
+    a human's sign-in link at this attempt, and hands the notice to Apprise."""
 
-    def __init__(self, ctx_uow: Any, links: SigninLinkService, *, allow_private_targets: bool) -> None:
-        self._uow = ctx_uow
+    kind = CHANNEL
+
+    def __init__(self, ctx: Context, links: SigninLinkService) -> None:
+        self.ctx = ctx
         self.links = links
-        self.allow_private_targets = allow_private_targets
 
-    def __call__(self, payload: dict[str, Any]) -> ChannelResult:
-        """Send one payload: re-read the channel (a removed one is skipped), mint a human's sign-in link at
-        this attempt, and hand the notice to Apprise."""
-        with self._uow(write=False) as uow:
+    def send(self, delivery: Delivery, *, now: datetime) -> Outcome:
+        payload: dict[str, Any] = delivery.payload if isinstance(delivery.payload, dict) else {}
+        with self.ctx.uow(write=False) as uow:
             channel = ReachRepository(uow.conn).channel(str(payload.get("channel_id")))
         if channel is None:
-            return ChannelResult(True, 0.0, "channel removed", skipped=True)
-        body = str(payload["body"])
+            return Outcome(False, error=f"channel {payload.get('channel_id')} was removed", final=True)
+        body = str(payload.get("body", ""))
         if payload.get("member_kind") == "human":
             link = self.links.mint_now(str(payload["member"]), str(payload.get("next_path") or "/"))
             body += "\n" + notices.signin_line(link)
         sent = apprise_channels.send(
-            channel["url"], str(payload["title"]), body, allow_private=self.allow_private_targets
+            channel["url"], str(payload.get("title", "")), body, allow_private=self.ctx.allow_private_targets
         )
-        return ChannelResult(sent.ok, sent.latency_ms, sent.error)
-
-
-def recipients_of(deliveries: Iterable[ChannelDelivery]) -> list[str]:
-    return sorted({str(d.payload["member"]) for d in deliveries})
+        return Outcome(sent.ok, error=sent.error)

@@ -14,6 +14,7 @@ from accord.domain.errors import UnavailableError
 from accord.storage.engine import is_sqlite
 from accord.storage.event_log import EventLog
 from accord.storage.hot_path import TokenRepository
+from accord.storage.outbox_repository import OutboxRepository, WebhookRepository
 from accord.storage.proposal_repository import ProposalRepository
 from accord.storage.repositories import GroupRepository, MemberRepository, MessageRepository
 
@@ -101,6 +102,8 @@ class UnitOfWork:
         self.proposals = ProposalRepository(conn)
         self.events = EventLog(conn)
         self.messages = MessageRepository(conn)
+        self.outbox = OutboxRepository(conn)
+        self.webhooks = WebhookRepository(conn)
 
     def _release(self) -> None:
         if self._lock is not None:

@@ -112,6 +112,11 @@ COMMANDS = {
     "list_channels": "accord member channel list",
     "remove_channel": "accord member channel remove",
     "set_time_zone": "accord member time-zone",
+    "add_webhook": "accord webhook add",
+    "list_webhooks": "accord webhook list",
+    "remove_webhook": "accord webhook remove",
+    "list_deliveries": "accord webhook deliveries",
+    "redeliver": "accord webhook redeliver",
 }
 
 

@@ -10,7 +10,7 @@ from mcp_types import CallToolResult, InputRequiredResult, TextContent
 
 from accord.bootstrap import Services
 from accord.domain.errors import AccordError
-from accord.entrypoints.mcp import core, deliberation, gates, milestones, proof, reach
+from accord.entrypoints.mcp import core, deliberation, gates, milestones, proof, reach, webhooks
 from accord.entrypoints.mcp.common import Caller
 
 INSTRUCTIONS = (
@@ -54,6 +54,6 @@ def build_mcp(services: Services, token: str | None = None) -> MCPServer[Any]:
     """An MCP server over `services`; with `token` every call acts as that member (stdio)."""
     server: MCPServer[Any] = AccordMCPServer(name="accord", instructions=INSTRUCTIONS, version="0.1.0")
     caller = Caller(services, token)
-    for module in (core, milestones, gates, deliberation, proof, reach):
+    for module in (core, milestones, gates, deliberation, proof, reach, webhooks):
         module.register(server, caller)
     return server
