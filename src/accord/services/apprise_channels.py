@@ -9,7 +9,6 @@ ACCORD_ALLOW_PRIVATE_TARGETS=1; the check runs when the channel is added and aga
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 import apprise
 
 from accord.domain.errors import ValidationError
+from accord.domain.webhooks import refused_address
 
 MAX_URL = 2000
 SCHEMES: dict[str, str] = {
@@ -116,23 +116,25 @@ def _host(plugin: Any, scheme: str) -> str | None:
 
 
 def check_target(channel: ParsedChannel, *, allow_private: bool) -> None:
-    """ValidationError when the channel's own server resolves to a loopback, private or link-local address
-    (SPEC §11 Targets), or does not resolve; nothing to check for vendor services or with `allow_private`."""
+    """ValidationError (field `url`) when the channel's own server resolves to a loopback, private or
+    link-local address (SPEC §11 Targets), or does not resolve; nothing to check for vendor services or with
+    `allow_private`. The message names the host, never the URL (it may hold a secret)."""
     if allow_private or channel.host is None:
         return
     try:
-        infos = socket.getaddrinfo(channel.host, None)
-    except (OSError, UnicodeError):
-        raise ValidationError(f"url host {channel.host!r} does not resolve", field="url", host=channel.host) from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified:
-            raise ValidationError(
-                f"url host {channel.host!r} resolves to {address}, a loopback, private or link-local address: "
-                "refused unless ACCORD_ALLOW_PRIVATE_TARGETS=1",
-                field="url",
-                host=channel.host,
-            )
+        infos = socket.getaddrinfo(channel.host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise ValidationError(
+            f"url is refused: host {channel.host} does not resolve: {exc}", field="url", host=channel.host
+        ) from None
+    refused = refused_address(sorted({str(info[4][0]) for info in infos}))
+    if refused is not None:
+        raise ValidationError(
+            f"url is refused: host {channel.host} resolves to {refused}, a loopback, private or link-local address "
+            "(allowed only with ACCORD_ALLOW_PRIVATE_TARGETS=1)",
+            field="url",
+            host=channel.host,
+        )
 
 
 @dataclass(frozen=True)
