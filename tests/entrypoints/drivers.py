@@ -54,6 +54,14 @@ class RestDriver:
         elif op == "add_webhook":
             group = args.pop("group")
             response = self.client.post(f"/v1/groups/{group}/webhooks", json=args, headers=headers)
+        elif op == "add_channel":
+            member = args.pop("member")
+            response = self.client.post(f"/v1/members/{member}/channels", json=args, headers=headers)
+        elif op == "list_channels":
+            response = self.client.get(f"/v1/members/{args['member']}/channels", headers=headers)
+        elif op == "remove_channel":
+            path = f"/v1/members/{args['member']}/channels/{args['channel_id']}"
+            response = self.client.delete(path, headers=headers)
         else:
             raise AssertionError(op)
         body = response.json()
@@ -122,6 +130,14 @@ class CliDriver:
             argv = ["webhook", "add", args["group"], args["url"]]
             for name in args.get("events") or []:
                 argv += ["--events", name]
+        elif op == "add_channel":
+            argv = ["member", "channel", "add", args["member"], args["url"]]
+            for name in args.get("events") or []:
+                argv += ["--events", name]
+        elif op == "list_channels":
+            argv = ["member", "channel", "list", args["member"]]
+        elif op == "remove_channel":
+            argv = ["member", "channel", "remove", args["member"], args["channel_id"]]
         else:
             raise AssertionError(op)
         env = {"ACCORD_DATABASE_URL": self.url, "ACCORD_TOKEN": token or "", "ACCORD_URL": ""}

@@ -13,6 +13,7 @@ import socket
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
 
@@ -102,8 +103,17 @@ def parse(url: object) -> ParsedChannel:
             "for that service",
             field="url",
         )
-    masked = str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]
+    masked = _only_given_options(str(plugin.url(privacy=True)), url)  # type: ignore[no-untyped-call]
     return ParsedChannel(url=url, scheme=scheme, masked=masked, host=_host(plugin, scheme))
+
+
+def _only_given_options(masked: str, given: str) -> str:
+    """Apprise's masked URL without the default options it spells out (overflow=, retry=, …): only the query
+    keys the member wrote stay, with Apprise's masking of their values."""
+    parts = urlsplit(masked)
+    wanted = {key.lower() for key, _ in parse_qsl(urlsplit(given).query, keep_blank_values=True)}
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() in wanted]
+    return urlunsplit(parts._replace(query=urlencode(kept, safe="*@"))).rstrip("?")
 
 
 def _host(plugin: Any, scheme: str) -> str | None:
