@@ -542,7 +542,7 @@ class AccordClient:
 
     def add_channel(self, member: str, url: str, events: Sequence[str] | None = None) -> dict[str, Any]:
         body = {"url": url, "events": None if events is None else list(events)}
-        return self._one("POST", f"/members/{_p(member)}/channels", json=body)
+        return self._one("POST", f"/members/{_p(member)}/channels", body=body)
 
     def list_channels(self, member: str) -> dict[str, Any]:
         return self._one("GET", f"/members/{_p(member)}/channels")
@@ -551,7 +551,7 @@ class AccordClient:
         return self._one("DELETE", f"/members/{_p(member)}/channels/{_p(channel_id)}")
 
     def set_time_zone(self, member: str, time_zone: str | None) -> dict[str, Any]:
-        return self._one("PUT", f"/members/{_p(member)}/time-zone", json={"time_zone": time_zone})
+        return self._one("PUT", f"/members/{_p(member)}/time-zone", body={"time_zone": time_zone})
 
     # -- group webhooks (SPEC §11) -------------------------------------------------------------------------
 
