@@ -211,3 +211,22 @@ def test_the_ladder_does_not_escalate_a_closable_proposal(world: World, clock: F
     clock.advance(120)
     assert world.services.ladder.sweep()["escalated"] == []
     assert world.api("alice").get_proposal(p["id"])["status"] == "open"
+
+
+def test_a_checkpoint_whose_last_dependency_completed_is_told_to_those_who_opted_in(world: World) -> None:
+    team(world)
+    world.api("alice").add_channel("alice", SLACK)  # default filter: checkpoint.ready is opt-in
+    world.api("bot").add_channel("bot", SLACK, ["checkpoint.*"])
+    m = world.api("bot").create_milestone(
+        "Release",
+        [{"title": "Design"}, {"title": "Build", "depends_on": [1]}, {"title": "Ship", "depends_on": [1, 2]}],
+        group="eng",
+    )
+    before = max(e["id"] for e in world.api("admin").audit(latest=500))
+    world.api("bot").complete_checkpoint(m["id"], 1)
+    ready = [e for e in world.api("admin").audit(m["id"]) if e["type"] == "checkpoint.ready"]
+    assert [e["data"]["title"] for e in ready] == ["Build"]  # Ship still waits for Build
+    told = planned(world.services, before)
+    assert [(d["member"], d["notice"]) for d in told] == [("bot", "checkpoint.ready")]
+    assert "Checkpoint 'Build' of milestone" in told[0]["body"]
+    assert told[0]["url"] == f"https://accord.test/milestones/{m['id']}"

@@ -41,6 +41,8 @@ class EventLike(Protocol):
     @property
     def data(self) -> Any: ...
     @property
+    def group(self) -> str | None: ...
+    @property
     def ref(self) -> str | None: ...
     @property
     def id(self) -> int | None: ...
@@ -91,6 +93,30 @@ def proposal_facts(conn: Connection, p: Proposal) -> ItemFacts:
     )
 
 
+def checkpoint_facts(conn: Connection, event: EventLike, data: dict[str, Any]) -> ItemFacts | None:
+    """A ready checkpoint's facts, with the members of its group whose channels name `checkpoint.ready`."""
+    group, checkpoint_id, milestone_id = event.group, data.get("checkpoint_id"), data.get("milestone_id")
+    if not (isinstance(group, str) and isinstance(checkpoint_id, str) and isinstance(milestone_id, str)):
+        return None
+    members = {m.member: m.kind for m in GroupRepository(conn).memberships(group)}
+    opted = sorted(
+        {
+            row["member"]
+            for row in ReachRepository(conn).channels(sorted(members))
+            if row["events"] is not None and notices.wants(row["events"], notices.CHECKPOINT_READY)
+        }
+    )
+    return ItemFacts(
+        kind="checkpoint",
+        id=checkpoint_id,
+        group=group,
+        title=str(data.get("title") or checkpoint_id),
+        milestone_id=milestone_id,
+        opted_in=tuple(Recipient(name, members[name]) for name in opted),
+        path=f"/milestones/{milestone_id}",
+    )
+
+
 def plan_notices(conn: Connection, events: Sequence[EventLike]) -> list[tuple[Notice, int | None]]:
     """The notices a transaction's events cause (SPEC §11), each with its causing event's id. The same notice
     about the same item is planned once per transaction (resolving records `proposal.resolved` and
@@ -101,7 +127,13 @@ def plan_notices(conn: Connection, events: Sequence[EventLike]) -> list[tuple[No
     for event in events:
         data = event.data if isinstance(event.data, dict) else {}
         kind = notices.notice_type(event.type, data)
-        if kind is None or kind == notices.CHECKPOINT_READY:
+        if kind is None:
+            continue
+        if kind == notices.CHECKPOINT_READY:
+            ready = checkpoint_facts(conn, event, data)
+            notice = None if ready is None else notices.plan(event.type, data, ready)
+            if notice is not None and ready is not None and (notice.type, ready.id) not in planned:
+                planned[(notice.type, ready.id)] = (notice, event.id)
             continue
         proposal_id = data.get("proposal_id") or event.ref
         if not isinstance(proposal_id, str):
