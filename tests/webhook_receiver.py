@@ -32,8 +32,19 @@ class Receiver:
     script: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    # Hold the POST with this (1-based) number until `release` is set: a delivery in flight.
+    hold_at: int | None = None
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    posts: int = 0
 
     def handle(self, headers: dict[str, str], raw: bytes) -> int:
+        with self.arrived:
+            self.posts += 1
+            held = self.posts == self.hold_at
+        if held:
+            self.holding.set()
+            self.release.wait(60)
         verified = False
         body: dict[str, Any] = {}
         if self.secret is not None:
@@ -44,8 +55,8 @@ class Receiver:
                 body = json.loads(raw or b"{}")
         with self.arrived:
             status = self.script.pop(0) if self.script else 200
-            if not verified:
-                status = 401
+            if not verified and self.secret is not None:
+                status = 401  # a signature that does not verify is refused, as a real endpoint would
             self.received.append(
                 Received(headers.get("webhook-id", ""), headers.get("webhook-timestamp", ""), body, status, verified)
             )
@@ -56,6 +67,12 @@ class Receiver:
         """Block until `count` successful (2xx) POSTs arrived; all POSTs so far."""
         with self.arrived:
             self.arrived.wait_for(lambda: len(self.ok) >= count, timeout)
+            return list(self.received)
+
+    def wait_received(self, count: int, timeout: float = 30) -> list[Received]:
+        """Block until `count` POSTs were answered, whatever their status."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
             return list(self.received)
 
     @property

@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection
 from accord.domain.outbox import RETRY_WINDOW, next_attempt
 from accord.services.context import Context, jsonable
 from accord.services.ids import new_id
+from accord.storage.engine import is_sqlite
 from accord.storage.outbox_repository import CANCELLED, DELIVERED, FAILED, PENDING, OutboxRepository
 from accord.storage.uow import UnitOfWork
 
@@ -237,6 +238,7 @@ class OutboxWorker:
         self.idle = idle
         self.name = name or f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
         self.sent = 0
+        self._sqlite = is_sqlite(ctx.engine)
         self._pool = ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="accord-outbox")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -244,9 +246,10 @@ class OutboxWorker:
     def run_once(self) -> int:
         """Claim the due deliveries (at most `batch`, one per target) and try each once; how many were tried."""
         now = self.ctx.now()
-        with self.ctx.uow(write=False) as uow:
-            if not uow.outbox.has_due(now):
-                return 0
+        if self._sqlite:  # a read first: claiming takes the one writer lock of the file
+            with self.ctx.uow(write=False) as uow:
+                if not uow.outbox.has_due(now):
+                    return 0
         with self.ctx.uow() as uow:
             rows = uow.outbox.claim(now, owner=self.name, lease=self.lease, limit=self.batch)
             uow.commit()
