@@ -166,6 +166,11 @@ def test_a_sign_in_link_expires_after_15_minutes_and_dies_with_the_members_token
     with pytest.raises(AuthError) as expired:
         links.redeem(late)
     assert "this sign-in link expired at" in expired.value.message
+    clock.advance(1, hours=24)
+    assert world.services.signin_links.sweep()["forgotten"] == 1  # a day after it expired
+    with pytest.raises(AuthError) as forgotten:
+        links.peek(late)
+    assert forgotten.value.message.startswith("this sign-in link is not valid")
     revoked = links.mint_now("alice", "/").rsplit("/", 1)[1]
     clock.advance(1)
     world.api("alice").revoke_tokens("alice")
@@ -230,3 +235,17 @@ def test_a_checkpoint_whose_last_dependency_completed_is_told_to_those_who_opted
     assert [(d["member"], d["notice"]) for d in told] == [("bot", "checkpoint.ready")]
     assert "Checkpoint 'Build' of milestone" in told[0]["body"]
     assert told[0]["url"] == f"https://accord.test/milestones/{m['id']}"
+
+
+def test_the_sweeper_closes_a_gate_at_its_timeout_and_its_requester_is_told(world: World, clock: FixedClock) -> None:
+    team(world)
+    world.api("bot").add_channel("bot", SLACK)
+    gate = world.api("bot").gate_request("deploy", group="eng", timeout_seconds=60)
+    assert world.services.gates.sweep()["expired"] == []
+    clock.advance(61)
+    before = max(e["id"] for e in world.api("admin").audit(latest=500))
+    assert world.services.gates.sweep()["expired"] == [gate["request_id"]]
+    assert world.services.gates.sweep()["expired"] == []
+    told = planned(world.services, before)
+    assert [(d["member"], d["notice"]) for d in told] == [("bot", "gate.decided")]
+    assert "Your gate was closed: expired." in told[0]["body"]

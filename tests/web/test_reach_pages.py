@@ -5,6 +5,7 @@ from __future__ import annotations
 from accord.clock import FixedClock
 from tests.web.conftest import Site
 from tests.web.server import csrf_in
+from tests.web.test_accessibility import audit
 
 SLACK = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general"
 
@@ -76,3 +77,13 @@ def test_the_notifications_page_adds_lists_masked_and_removes_channels_and_sets_
     removed = client.post(f"/settings/notifications/channels/{channel['id']}/remove", data={"csrf": csrf})
     assert removed.status_code == 303
     assert site.world.api("alice").list_channels("alice")["channels"] == []
+
+
+def test_the_reach_pages_label_their_fields_and_carry_no_inline_code(site: Site) -> None:
+    site.world.api("alice").add_channel("alice", SLACK)
+    client = site.client("alice")
+    fields = {f["name"] for f in audit(client.get("/settings/notifications").text, "notifications").fields}
+    assert {"url", "events", "time_zone"} <= fields
+    anonymous = site.client()
+    audit(anonymous.get(f"/signin/link/{link_token(site, 'alice', '/')}").text, "sign-in link")
+    audit(anonymous.get("/signin/link/not-a-link").text, "refused sign-in link")

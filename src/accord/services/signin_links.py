@@ -67,6 +67,14 @@ class SigninLinkService:
             uow.commit()
         return url
 
+    def sweep(self) -> dict[str, Any]:
+        """Forget sign-in links that expired more than a day ago (the sweeper's share); {at, forgotten}."""
+        now = self.ctx.now()
+        with self.ctx.uow() as uow:
+            forgotten = ReachRepository(uow.conn).forget_links(now - timedelta(days=1))
+            uow.commit()
+        return {"at": now.isoformat(), "forgotten": forgotten}
+
     def peek(self, token: str) -> dict[str, Any]:
         """What a link would do, consuming nothing: {member, next, expires_at}. AuthError naming why it is
         refused: not a valid link, used at <instant>, expired at <instant>, or the member's tokens revoked."""

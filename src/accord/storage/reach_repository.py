@@ -88,6 +88,9 @@ class ReachRepository:
         )
         return result.rowcount == 1
 
+    def forget_links(self, expired_before: datetime) -> int:
+        return self.conn.execute(delete(signin_links).where(signin_links.c.expires_at < expired_before)).rowcount
+
     def tokens_revoked_since(self, member: str, since: datetime) -> bool:
         """Whether any token of `member` was revoked at or after `since`, or it holds no live token."""
         revoked = self.conn.execute(
@@ -137,6 +140,17 @@ class ReachRepository:
         for r in rows:
             r["done"] = done.get(r["id"], set())
         return rows
+
+    def gates_past_timeout(self, now: datetime, limit: int = 500) -> list[str]:
+        """Open gates whose timeout has passed (closed by the sweeper as they stood at their timeout)."""
+        p = t.proposals
+        query = (
+            select(p.c.id)
+            .where(p.c.kind == "gate", p.c.status == "open", p.c.deadline.is_not(None), p.c.deadline <= now)
+            .order_by(p.c.deadline)
+            .limit(limit)
+        )
+        return [str(r[0]) for r in self.conn.execute(query)]
 
     def mark_step(self, proposal_id: str, step: str, at: datetime) -> bool:
         """Record a ladder step; False when it was already done (by this or another sweeper)."""
