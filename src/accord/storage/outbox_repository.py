@@ -7,14 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from accord.storage.outbox_tables import outbox, outbox_attempts, webhooks
+from accord.storage.prepared import Prepared
 
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
 _later = aliased(outbox)
+# Run at every flush of events of a group (the vote path included): compiled once.
+_ENABLED = Prepared(
+    select(webhooks.c.id, webhooks.c.group_name, webhooks.c.events).where(
+        webhooks.c.group_name == bindparam("group"), webhooks.c.enabled == true()
+    )
+)
 
 
 class OutboxRepository:
@@ -176,10 +183,7 @@ class WebhookRepository:
 
     def enabled_for(self, groups: Sequence[str]) -> list[dict[str, Any]]:
         """The enabled webhooks of these groups (what an event of theirs is sent to)."""
-        query = select(webhooks.c.id, webhooks.c.group_name, webhooks.c.events).where(
-            webhooks.c.group_name.in_(list(groups)), webhooks.c.enabled.is_(True)
-        )
-        return [dict(r) for r in self.conn.execute(query).mappings()]
+        return [dict(row) for group in groups for row in _ENABLED.all(self.conn, {"group": group})]
 
     def update(self, webhook_id: str, **values: Any) -> None:
         self.conn.execute(update(webhooks).where(webhooks.c.id == webhook_id).values(**values))
