@@ -226,7 +226,7 @@ class OutboxWorker:
         senders: Senders,
         *,
         lease_seconds: float = 60.0,
-        batch: int = 32,
+        batch: int = 8,
         concurrency: int = 8,
         idle: float = 1.0,
         name: str | None = None,
@@ -234,7 +234,8 @@ class OutboxWorker:
         self.ctx = ctx
         self.senders = senders
         self.lease = timedelta(seconds=lease_seconds)
-        self.batch = batch
+        # No more claimed than are sent at once: a claimed delivery starts at once, well inside its lease.
+        self.batch = min(batch, max(concurrency, 1))
         self.idle = idle
         self.name = name or f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
         self.sent = 0
