@@ -13,7 +13,7 @@ from accord.services.groups import GroupService
 from accord.services.identity import IdentityService
 from accord.services.inbox import InboxService
 from accord.services.milestones import MilestoneService
-from accord.services.outbox import OutboxWorker, Senders
+from accord.services.outbox import OutboxService, OutboxWorker, Senders
 from accord.services.proof import AuditService, KeyService
 from accord.services.proposals import ProposalService
 from accord.services.receipts import ReceiptService
@@ -42,6 +42,7 @@ class Services:
     audit: AuditService
     receipts: ReceiptService
     webhooks: WebhookService
+    outbox: OutboxService
     # The outbox's senders by kind (SPEC §11); `worker()` sends what the outbox holds.
     senders: Senders
     delivery_timeout: float = 10.0
@@ -92,6 +93,7 @@ def build_services(database_url: str | None = None, clock: Clock | None = None, 
         audit=AuditService(ctx),
         receipts=ReceiptService(ctx),
         webhooks=WebhookService(ctx),
+        outbox=OutboxService(ctx),
         senders=senders,
         delivery_timeout=settings.delivery_timeout_seconds,
     )

@@ -41,6 +41,7 @@ from accord.storage.uow import UnitOfWork
 
 log = logging.getLogger("accord.outbox")
 STATUSES = (PENDING, DELIVERED, FAILED, CANCELLED)
+RETENTION = timedelta(days=30)  # finished deliveries (and their attempt logs) are kept this long
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,20 @@ def delivery_view(row: dict[str, Any], attempts: Iterable[dict[str, Any]] = ()) 
             for a in attempts
         ],
     }
+
+
+class OutboxService:
+    """Housekeeping of the outbox, run by the sweeper (`accord serve`, `accord sweep`)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def sweep(self) -> dict[str, int]:
+        """Delete deliveries finished more than 30 days ago, with their attempts: {"pruned": n}."""
+        with self.ctx.uow() as uow:
+            pruned = uow.outbox.prune(self.ctx.now() - RETENTION)
+            uow.commit()
+        return {"pruned": pruned}
 
 
 class OutboxWorker:

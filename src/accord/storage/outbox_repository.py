@@ -160,6 +160,13 @@ class OutboxRepository:
         )
         return int(result.rowcount)
 
+    def prune(self, before: datetime) -> int:
+        """Delete deliveries that finished (delivered, failed, cancelled) before `before`, with their attempts."""
+        done = select(outbox.c.id).where(outbox.c.status != PENDING, outbox.c.finished_at < before)
+        self.conn.execute(outbox_attempts.delete().where(outbox_attempts.c.delivery_id.in_(done)))
+        result = self.conn.execute(outbox.delete().where(outbox.c.status != PENDING, outbox.c.finished_at < before))
+        return int(result.rowcount)
+
     def counts(self, target: str) -> dict[str, int]:
         """How many deliveries of `target` are in each status."""
         query = select(outbox.c.status, func.count()).where(outbox.c.target == target).group_by(outbox.c.status)
