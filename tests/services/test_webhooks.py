@@ -188,6 +188,8 @@ def test_nothing_is_queued_for_a_refused_change_and_a_removed_webhook_gets_nothi
 
 def test_owners_and_admins_manage_webhooks_others_are_refused(team: World, hook: Receiver) -> None:
     created = add(team, hook)
+    [seen] = [e for e in team.api("bot").list_events(limit=500) if e["type"] == "webhook.added"]
+    assert seen["data"]["url"] == hook.url.rsplit("/", 1)[0] + "/…"  # members see the host, never the path
     with pytest.raises(ForbiddenError, match="bot may not manage group eng"):
         team.api("bot").list_webhooks("eng")
     with pytest.raises(ForbiddenError):
