@@ -5,6 +5,7 @@ with the `standardwebhooks` library; the target is checked again at each deliver
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 
 import httpx
@@ -36,8 +37,20 @@ class WebhookSender(Sender):
 
     def __init__(self, ctx: Context, *, timeout: float = 10.0) -> None:
         self.ctx = ctx
-        # Redirects are not followed: a 3xx is a failed attempt (Standard Webhooks' advice).
-        self.http = httpx.Client(timeout=timeout, follow_redirects=False, headers={"user-agent": USER_AGENT})
+        self.timeout = timeout
+        self._http: httpx.Client | None = None
+        self._guard = threading.Lock()
+
+    @property
+    def http(self) -> httpx.Client:
+        """One pooled client, made on first use (its TLS set-up costs every process that never sends)."""
+        with self._guard:
+            if self._http is None:
+                # Redirects are not followed: a 3xx is a failed attempt (Standard Webhooks' advice).
+                self._http = httpx.Client(
+                    timeout=self.timeout, follow_redirects=False, headers={"user-agent": USER_AGENT}
+                )
+            return self._http
 
     def send(self, delivery: Delivery, *, now: datetime) -> Outcome:
         webhook_id = delivery.target.removeprefix("webhook:")
@@ -83,4 +96,7 @@ class WebhookSender(Sender):
             tell_owners_disabled(uow, hook, reason=f"failing since {since.isoformat()}: {outcome.error}", now=now)
 
     def close(self) -> None:
-        self.http.close()
+        with self._guard:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
