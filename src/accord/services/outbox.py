@@ -344,23 +344,26 @@ class OutboxWorker:
         self._thread.start()
 
     def stop(self, timeout: float = 15) -> None:
+        """Stop after the round in progress (waiting up to `timeout` seconds for a background thread)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        self._pool.shutdown(wait=False)
 
     def run_forever(self) -> None:
         """Send in this thread until `stop()` is called from another (or the process ends)."""
         self._run()
 
     def _run(self) -> None:
-        with self.ctx.hub.subscribe(None) as sub:  # before the first look, so no commit is missed
-            while not self._stop.is_set():
-                try:
-                    tried = self.run_once()
-                except Exception:  # the store was unavailable: log, wait, try again
-                    log.exception("outbox worker round failed")
-                    tried = 0
-                if not tried:
-                    sub.wait(self.idle)
+        try:
+            with self.ctx.hub.subscribe(None) as sub:  # before the first look, so no commit is missed
+                while not self._stop.is_set():
+                    try:
+                        tried = self.run_once()
+                    except Exception:  # the store was unavailable: log, wait, try again
+                        log.exception("outbox worker round failed")
+                        tried = 0
+                    if not tried:
+                        sub.wait(self.idle)
+        finally:
+            self._pool.shutdown(wait=True)
