@@ -16,7 +16,7 @@ from accord.services.inbox import InboxService
 from accord.services.ladder import LadderService
 from accord.services.milestones import MilestoneService
 from accord.services.notifying import ChannelSender, channel_observer
-from accord.services.outbox import OutboxWorker, Senders
+from accord.services.outbox import OutboxService, OutboxWorker, Senders
 from accord.services.proof import AuditService, KeyService
 from accord.services.proposals import ProposalService
 from accord.services.receipts import ReceiptService
@@ -49,6 +49,7 @@ class Services:
     signin_links: SigninLinkService
     ladder: LadderService
     webhooks: WebhookService
+    outbox: OutboxService
     # The outbox's senders by kind (SPEC §11); `worker()` sends what the outbox holds.
     senders: Senders
     delivery_timeout: float = 10.0
@@ -105,6 +106,7 @@ def build_services(database_url: str | None = None, clock: Clock | None = None, 
         signin_links=links,
         ladder=LadderService(ctx),
         webhooks=WebhookService(ctx),
+        outbox=OutboxService(ctx),
         senders=senders,
         delivery_timeout=settings.delivery_timeout_seconds,
     )

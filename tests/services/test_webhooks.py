@@ -4,6 +4,7 @@ verifies each POST with the `standardwebhooks` library; retries are driven by th
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from accord.bootstrap import Services
+from accord.bootstrap import Services, build_services
 from accord.clock import FixedClock, SystemClock
 from accord.domain.errors import ForbiddenError, NotFoundError, ValidationError
 from accord.services.outbox import OutboxWorker
@@ -187,6 +188,8 @@ def test_nothing_is_queued_for_a_refused_change_and_a_removed_webhook_gets_nothi
 
 def test_owners_and_admins_manage_webhooks_others_are_refused(team: World, hook: Receiver) -> None:
     created = add(team, hook)
+    [seen] = [e for e in team.api("bot").list_events(limit=500) if e["type"] == "webhook.added"]
+    assert seen["data"]["url"] == hook.url.rsplit("/", 1)[0] + "/…"  # members see the host, never the path
     with pytest.raises(ForbiddenError, match="bot may not manage group eng"):
         team.api("bot").list_webhooks("eng")
     with pytest.raises(ForbiddenError):
@@ -233,3 +236,47 @@ def test_a_delivery_held_by_a_dead_worker_is_sent_again_with_the_same_id_after_i
     assert team.api("olga").list_deliveries(team.api("olga").list_webhooks("eng")[0]["id"])[0]["status"] == (
         "delivered"
     )
+
+
+def test_the_sweeper_prunes_deliveries_finished_30_days_ago(team: World, clock: FixedClock, hook: Receiver) -> None:
+    created = add(team, hook, ["proposal.created"])
+    team.api("bot").create_proposal("eng", "Old")
+    team.services.worker().drain()
+    clock.advance(hours=24 * 30 - 1)
+    team.api("bot").create_proposal("eng", "Pending")  # not sent yet: kept whatever its age
+    assert team.api("admin").sweep()["outbox"] == {"pruned": 0}
+    clock.advance(hours=2)
+    assert team.api("admin").sweep()["outbox"] == {"pruned": 1}
+    [left] = team.api("olga").list_deliveries(created["id"])
+    assert left["status"] == "pending" and left["history"] == []
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_take_each_delivery_once(pg_server_url: str, clock: FixedClock) -> None:
+    from tests.conftest import _truncate
+
+    _truncate(pg_server_url)
+    first, second = build_services(pg_server_url, clock), build_services(pg_server_url, clock)
+    try:
+        world = World(first)
+        world.group("eng", {"olga": {"role": "owner", "kind": "human"}, "bot": {}})
+        first.ctx.allow_private_targets = second.ctx.allow_private_targets = True
+        with receiver() as a, receiver() as b, receiver() as c, receiver() as d:
+            hooks = [a, b, c, d]
+            for r in hooks:
+                add(world, r, ["proposal.created"])
+            for n in range(15):
+                world.api("bot").create_proposal("eng", f"Q{n:02d}")
+            workers = [first.worker(), second.worker()]
+            threads = [threading.Thread(target=w.drain, args=(1000,)) for w in workers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            for r in hooks:
+                assert [x.body["data"]["title"] for x in r.received] == [f"Q{n:02d}" for n in range(15)]
+                assert len({x.webhook_id for x in r.received}) == 15
+            assert sum(w.sent for w in workers) == 60
+    finally:
+        first.close()
+        second.close()

@@ -127,3 +127,32 @@ def test_two_replicas_on_postgresql_send_every_delivery_once(pg_server_url: str,
                 assert [r.body["data"]["title"] for r in hook.received] == [f"Q{n:03d}" for n in range(30)]
         finally:
             world.services.close()
+
+
+def test_accord_worker_apart_sends_the_outbox_and_stops_on_sigterm(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'accord.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    with receiver() as hook:
+        world = _seed(url, [hook], 3)
+        try:
+            with (tmp_path / "worker.log").open("w") as log:
+                proc = subprocess.Popen([ACCORD, "worker"], env=_env(url), stdout=log, stderr=subprocess.STDOUT)
+            try:
+                assert len(hook.wait_for(3, timeout=60)) == 3, (tmp_path / "worker.log").read_text()
+                world.api("bot").create_proposal("eng", "Q003")  # another process's commit wakes it
+                assert [r.body["data"]["title"] for r in hook.wait_for(4, timeout=60)] == [
+                    "Q000",
+                    "Q001",
+                    "Q002",
+                    "Q003",
+                ]
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(30) == 0
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+            assert "sending the outbox" in (tmp_path / "worker.log").read_text()
+        finally:
+            world.services.close()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from accord.domain.errors import ValidationError
 from accord.domain.outbox import RETRY_WINDOW, backoff, next_attempt
-from accord.domain.webhooks import check_filters, check_url, is_webhook_event, matches, refused_address
+from accord.domain.webhooks import check_filters, check_url, is_webhook_event, masked, matches, refused_address
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -85,3 +85,9 @@ def test_a_webhook_url_must_be_http_or_https_with_a_host(url: str, message: str)
 
 def test_a_good_url_is_trimmed() -> None:
     assert check_url("  https://hooks.example.com/accord?x=1 ") == "https://hooks.example.com/accord?x=1"
+
+
+def test_events_show_only_scheme_host_and_port_of_a_webhook_url() -> None:
+    assert masked("https://hooks.example.com/T000/B000/XXXX?token=s3cret") == "https://hooks.example.com/…"
+    assert masked("http://[::1]:8080/") == "http://[::1]:8080"
+    assert masked("https://ci.example.com") == "https://ci.example.com"

@@ -37,6 +37,21 @@ def check_url(url: str) -> str:
     return url
 
 
+def masked(url: str) -> str:
+    """The URL as events show it to the whole group: scheme, host and port only (a path or query may hold a
+    secret token, e.g. chat services' hook URLs)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    rest = "/…" if (parts.path not in ("", "/") or parts.query) else ""
+    return f"{parts.scheme}://{host}{port}{rest}"
+
+
 def check_filters(events: Sequence[str] | None) -> list[str]:
     """Event filters as given (`proposal.*`, `gate.requested`, `*`), deduplicated; an empty list means every
     event. ValidationError (field `events`) for anything else."""

@@ -41,6 +41,7 @@ from accord.storage.uow import UnitOfWork
 
 log = logging.getLogger("accord.outbox")
 STATUSES = (PENDING, DELIVERED, FAILED, CANCELLED)
+RETENTION = timedelta(days=30)  # finished deliveries (and their attempt logs) are kept this long
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,20 @@ def delivery_view(row: dict[str, Any], attempts: Iterable[dict[str, Any]] = ()) 
     }
 
 
+class OutboxService:
+    """Housekeeping of the outbox, run by the sweeper (`accord serve`, `accord sweep`)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def sweep(self) -> dict[str, int]:
+        """Delete deliveries finished more than 30 days ago, with their attempts: {"pruned": n}."""
+        with self.ctx.uow() as uow:
+            pruned = uow.outbox.prune(self.ctx.now() - RETENTION)
+            uow.commit()
+        return {"pruned": pruned}
+
+
 class OutboxWorker:
     """Sends what is due: `run_once()` claims a batch and sends it (tests call it with a FixedClock, so retries
     come when the clock says); `start()` runs it in a background thread until `stop()`, waking on every
@@ -226,7 +241,7 @@ class OutboxWorker:
         senders: Senders,
         *,
         lease_seconds: float = 60.0,
-        batch: int = 32,
+        batch: int = 8,
         concurrency: int = 8,
         idle: float = 1.0,
         name: str | None = None,
@@ -234,7 +249,8 @@ class OutboxWorker:
         self.ctx = ctx
         self.senders = senders
         self.lease = timedelta(seconds=lease_seconds)
-        self.batch = batch
+        # No more claimed than are sent at once: a claimed delivery starts at once, well inside its lease.
+        self.batch = min(batch, max(concurrency, 1))
         self.idle = idle
         self.name = name or f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
         self.sent = 0
@@ -328,23 +344,26 @@ class OutboxWorker:
         self._thread.start()
 
     def stop(self, timeout: float = 15) -> None:
+        """Stop after the round in progress (waiting up to `timeout` seconds for a background thread)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        self._pool.shutdown(wait=False)
 
     def run_forever(self) -> None:
         """Send in this thread until `stop()` is called from another (or the process ends)."""
         self._run()
 
     def _run(self) -> None:
-        with self.ctx.hub.subscribe(None) as sub:  # before the first look, so no commit is missed
-            while not self._stop.is_set():
-                try:
-                    tried = self.run_once()
-                except Exception:  # the store was unavailable: log, wait, try again
-                    log.exception("outbox worker round failed")
-                    tried = 0
-                if not tried:
-                    sub.wait(self.idle)
+        try:
+            with self.ctx.hub.subscribe(None) as sub:  # before the first look, so no commit is missed
+                while not self._stop.is_set():
+                    try:
+                        tried = self.run_once()
+                    except Exception:  # the store was unavailable: log, wait, try again
+                        log.exception("outbox worker round failed")
+                        tried = 0
+                    if not tried:
+                        sub.wait(self.idle)
+        finally:
+            self._pool.shutdown(wait=True)

@@ -5,6 +5,7 @@ with the `standardwebhooks` library; the target is checked again at each deliver
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 
 import httpx
@@ -18,6 +19,7 @@ from accord.services.webhooks import KIND, tell_owners_disabled
 from accord.storage.uow import UnitOfWork
 
 USER_AGENT = "Accord-Webhooks/1"
+MAX_EXCERPT = 200  # bytes of a failed answer's body kept in the attempt log
 
 
 def sign(secret: str, delivery_id: str, at: datetime, body: str) -> dict[str, str]:
@@ -35,8 +37,20 @@ class WebhookSender(Sender):
 
     def __init__(self, ctx: Context, *, timeout: float = 10.0) -> None:
         self.ctx = ctx
-        # Redirects are not followed: a 3xx is a failed attempt (Standard Webhooks' advice).
-        self.http = httpx.Client(timeout=timeout, follow_redirects=False, headers={"user-agent": USER_AGENT})
+        self.timeout = timeout
+        self._http: httpx.Client | None = None
+        self._guard = threading.Lock()
+
+    @property
+    def http(self) -> httpx.Client:
+        """One pooled client, made on first use (its TLS set-up costs every process that never sends)."""
+        with self._guard:
+            if self._http is None:
+                # Redirects are not followed: a 3xx is a failed attempt (Standard Webhooks' advice).
+                self._http = httpx.Client(
+                    timeout=self.timeout, follow_redirects=False, headers={"user-agent": USER_AGENT}
+                )
+            return self._http
 
     def send(self, delivery: Delivery, *, now: datetime) -> Outcome:
         webhook_id = delivery.target.removeprefix("webhook:")
@@ -52,14 +66,19 @@ class WebhookSender(Sender):
         body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
         headers = {"content-type": "application/json", **sign(hook["secret"], delivery.id, now, body)}
         try:
-            response = self.http.post(hook["url"], content=body.encode(), headers=headers)
+            with self.http.stream("POST", hook["url"], content=body.encode(), headers=headers) as response:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return Outcome(True, status_code=status)
+                excerpt = b""
+                for chunk in response.iter_bytes():  # enough of the body to say why, never all of it
+                    excerpt += chunk
+                    if len(excerpt) >= MAX_EXCERPT:
+                        break
         except httpx.HTTPError as exc:
             return Outcome(False, error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        if 200 <= response.status_code < 300:
-            return Outcome(True, status_code=response.status_code)
-        excerpt = " ".join(response.text[:200].split())
-        error = f"HTTP {response.status_code}" + (f": {excerpt}" if excerpt else "")
-        return Outcome(False, status_code=response.status_code, error=error)
+        text = " ".join(excerpt[:MAX_EXCERPT].decode("utf-8", "replace").split())
+        return Outcome(False, status_code=status, error=f"HTTP {status}" + (f": {text}" if text else ""))
 
     def settled(self, uow: UnitOfWork, delivery: Delivery, outcome: Outcome, *, gave_up: bool, now: datetime) -> None:
         hook = uow.webhooks.get(delivery.target.removeprefix("webhook:"))
@@ -77,4 +96,7 @@ class WebhookSender(Sender):
             tell_owners_disabled(uow, hook, reason=f"failing since {since.isoformat()}: {outcome.error}", now=now)
 
     def close(self) -> None:
-        self.http.close()
+        with self._guard:
+            if self._http is not None:
+                self._http.close()
+                self._http = None

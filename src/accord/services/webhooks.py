@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from accord.domain.errors import NotFoundError, ValidationError
 from accord.domain.members import Member
 from accord.domain.outbox import RETRY_WINDOW
-from accord.domain.webhooks import check_filters, check_url, is_webhook_event, matches
+from accord.domain.webhooks import check_filters, check_url, is_webhook_event, masked, matches
 from accord.services.access import require_group, require_manager
 from accord.services.context import Context, record
 from accord.services.ids import new_id
@@ -134,7 +134,7 @@ class WebhookService:
                 group=group,
                 ref=f"webhook:{row['id']}",
                 webhook_id=row["id"],
-                url=url,
+                url=masked(url),
                 events=filters,
             )
             uow.commit()
@@ -166,7 +166,7 @@ class WebhookService:
                 group=hook["group_name"],
                 ref=f"webhook:{webhook_id}",
                 webhook_id=webhook_id,
-                url=hook["url"],
+                url=masked(hook["url"]),
             )
             uow.commit()
         return {"id": webhook_id, "group": hook["group_name"], "removed": True, "cancelled": cancelled}
@@ -259,7 +259,7 @@ def tell_owners_disabled(uow: UnitOfWork, hook: dict[str, Any], *, reason: str, 
         group=group,
         ref=f"webhook:{webhook_id}",
         webhook_id=webhook_id,
-        url=hook["url"],
+        url=masked(hook["url"]),
         reason=reason,
     )
     managers = sorted(m.member for m in uow.groups.memberships(group) if m.manages)

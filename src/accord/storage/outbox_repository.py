@@ -7,14 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from accord.storage.outbox_tables import outbox, outbox_attempts, webhooks
+from accord.storage.prepared import Prepared
 
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
 _later = aliased(outbox)
+# Run at every flush of events of a group (the vote path included): compiled once.
+_ENABLED = Prepared(
+    select(webhooks.c.id, webhooks.c.group_name, webhooks.c.events).where(
+        webhooks.c.group_name == bindparam("group"), webhooks.c.enabled == true()
+    )
+)
 
 
 class OutboxRepository:
@@ -153,6 +160,13 @@ class OutboxRepository:
         )
         return int(result.rowcount)
 
+    def prune(self, before: datetime) -> int:
+        """Delete deliveries that finished (delivered, failed, cancelled) before `before`, with their attempts."""
+        done = select(outbox.c.id).where(outbox.c.status != PENDING, outbox.c.finished_at < before)
+        self.conn.execute(outbox_attempts.delete().where(outbox_attempts.c.delivery_id.in_(done)))
+        result = self.conn.execute(outbox.delete().where(outbox.c.status != PENDING, outbox.c.finished_at < before))
+        return int(result.rowcount)
+
     def counts(self, target: str) -> dict[str, int]:
         """How many deliveries of `target` are in each status."""
         query = select(outbox.c.status, func.count()).where(outbox.c.target == target).group_by(outbox.c.status)
@@ -176,10 +190,7 @@ class WebhookRepository:
 
     def enabled_for(self, groups: Sequence[str]) -> list[dict[str, Any]]:
         """The enabled webhooks of these groups (what an event of theirs is sent to)."""
-        query = select(webhooks.c.id, webhooks.c.group_name, webhooks.c.events).where(
-            webhooks.c.group_name.in_(list(groups)), webhooks.c.enabled.is_(True)
-        )
-        return [dict(r) for r in self.conn.execute(query).mappings()]
+        return [dict(row) for group in groups for row in _ENABLED.all(self.conn, {"group": group})]
 
     def update(self, webhook_id: str, **values: Any) -> None:
         self.conn.execute(update(webhooks).where(webhooks.c.id == webhook_id).values(**values))
