@@ -197,8 +197,12 @@ def test_the_ladder_reminds_once_then_escalates_an_undecided_proposal(world: Wor
     told = planned(world.services, before)
     assert sorted((d["member"], d["notice"]) for d in told) == [("alice", "vote.reminder")] * 2
     clock.advance(3000)
+    before = max(e["id"] for e in world.api("admin").audit(latest=500))
     report = world.services.ladder.sweep()
     assert report["escalated"] == [p["id"]]  # never a gate
+    told = planned(world.services, before)
+    assert [(d["member"], d["notice"]) for d in told] == [("alice", "proposal.escalated")]
+    assert "(no_decision_in_time)" in told[0]["body"]
     shown = world.api("alice").get_proposal(p["id"])
     assert shown["status"] == "escalated"
     escalations = [e for e in world.api("admin").audit(p["id"]) if e["type"] == "proposal.escalated"]
