@@ -34,6 +34,7 @@ NOT_MCP = {
     "audit_head": "pinning the chain's head is for scripts and auditors",
     "show_keys": "store administration; the JWKS is public at /.well-known/jwks.json",
     "rotate_key": "store administration",
+    "set_time_zone": "a member's own setting, made by the human on the web page or by scripts",
 }
 
 

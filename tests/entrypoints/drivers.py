@@ -62,6 +62,17 @@ class RestDriver:
         elif op == "gate_verify":
             path = f"/v1/gates/{args['request_id']}/verify"
             response = self.client.post(path, json={"payload": args.get("payload")}, headers=headers)
+        elif op == "add_webhook":
+            group = args.pop("group")
+            response = self.client.post(f"/v1/groups/{group}/webhooks", json=args, headers=headers)
+        elif op == "add_channel":
+            member = args.pop("member")
+            response = self.client.post(f"/v1/members/{member}/channels", json=args, headers=headers)
+        elif op == "list_channels":
+            response = self.client.get(f"/v1/members/{args['member']}/channels", headers=headers)
+        elif op == "remove_channel":
+            path = f"/v1/members/{args['member']}/channels/{args['channel_id']}"
+            response = self.client.delete(path, headers=headers)
         else:
             raise AssertionError(op)
         body = response.json()
@@ -141,6 +152,18 @@ class CliDriver:
             argv = ["milestone", "request-approval", args["milestone_id"], str(args["order"])]
         elif op == "gate_verify":
             argv = ["gate", "verify", args["request_id"], json.dumps(args.get("payload"))]
+        elif op == "add_webhook":
+            argv = ["webhook", "add", args["group"], args["url"]]
+            for name in args.get("events") or []:
+                argv += ["--events", name]
+        elif op == "add_channel":
+            argv = ["member", "channel", "add", args["member"], args["url"]]
+            for name in args.get("events") or []:
+                argv += ["--events", name]
+        elif op == "list_channels":
+            argv = ["member", "channel", "list", args["member"]]
+        elif op == "remove_channel":
+            argv = ["member", "channel", "remove", args["member"], args["channel_id"]]
         else:
             raise AssertionError(op)
         env = {"ACCORD_DATABASE_URL": self.url, "ACCORD_TOKEN": token or "", "ACCORD_URL": ""}

@@ -331,6 +331,105 @@ CASES = [
         as_member="outsider",
         setup=_open,
     ),
+    Case(
+        "a plain member adds a webhook",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "https://example.com/hook"},
+        "a2 may not manage group team: only its owners/admins and store administrators may",
+        403,
+        77,
+    ),
+    Case(
+        "a webhook to a loopback address",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "http://127.0.0.1:9/hook"},
+        "url 'http://127.0.0.1:9/hook' is refused: host 127.0.0.1 resolves to 127.0.0.1, a loopback, private or "
+        "link-local address (allowed only with ACCORD_ALLOW_PRIVATE_TARGETS=1)",
+        422,
+        65,
+        as_member="boss",
+    ),
+    Case(
+        "a webhook to a link-local address",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "http://169.254.169.254/latest"},
+        "host 169.254.169.254 resolves to 169.254.169.254, a loopback, private or link-local address",
+        422,
+        65,
+        as_member="boss",
+    ),
+    Case(
+        "a webhook that is not http(s)",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "ftp://example.com/hook"},
+        "url 'ftp://example.com/hook' must use http or https, not ftp",
+        422,
+        65,
+        as_member="boss",
+    ),
+    Case(
+        "a webhook event filter that is not an event type",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "https://example.com/hook", "events": ["proposal.*", "gate requested"]},
+        "events filter 'gate requested' is not an event type (e.g. gate.requested), a family (proposal.*) or *",
+        422,
+        65,
+        as_member="boss",
+    ),
+]
+
+
+SLACK = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general"
+CASES += [
+    Case(
+        "a member adds a channel for another member",
+        "add_channel",
+        lambda c: {"member": "a1", "url": SLACK},
+        "a2 may not add channels for a1: a member manages its own channels, an administrator any",
+        403,
+        77,
+    ),
+    Case(
+        "a channel scheme off the allow-list",
+        "add_channel",
+        lambda c: {"member": "a2", "url": "windows://"},
+        "url scheme 'windows' is not allowed: use mail (mailto, mailtos), chat",
+        422,
+        65,
+    ),
+    Case(
+        "a channel whose server is on a private address",
+        "add_channel",
+        lambda c: {"member": "a2", "url": "json://10.0.0.7:8080/notify"},
+        "url is refused: host 10.0.0.7 resolves to 10.0.0.7, a loopback, private or link-local address "
+        "(allowed only with ACCORD_ALLOW_PRIVATE_TARGETS=1)",
+        422,
+        65,
+    ),
+    Case(
+        "a channel filter naming no notice",
+        "add_channel",
+        lambda c: {"member": "a2", "url": SLACK, "events": ["vote.cast"]},
+        "events: 'vote.cast' matches no notice; use vote.requested, vote.reminder",
+        422,
+        65,
+    ),
+    Case(
+        "a member reads another member's channels",
+        "list_channels",
+        lambda c: {"member": "a1"},
+        "a2 may not see the channels of a1",
+        403,
+        77,
+    ),
+    Case(
+        "removing a channel that is not there",
+        "remove_channel",
+        lambda c: {"member": "a2", "channel_id": "ch_nothere"},
+        "channel ch_nothere of a2 not found",
+        404,
+        66,
+    ),
 ]
 
 

@@ -12,10 +12,12 @@ from accord.api.deliberation import DeliberationApi
 from accord.api.gates import GateApi
 from accord.api.milestones import MilestoneApi
 from accord.api.proof import ProofApi
+from accord.api.reach import ReachApi
+from accord.api.webhooks import WebhookApi
 
 
 @checked_inputs
-class Api(CoreApi, MilestoneApi, GateApi, DeliberationApi, ProofApi):
+class Api(CoreApi, MilestoneApi, GateApi, DeliberationApi, ProofApi, ReachApi, WebhookApi):
     """Every operation, for one authenticated member; each checks its arguments' limits first (SPEC §13)."""
 
 

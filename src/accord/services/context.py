@@ -30,6 +30,8 @@ class Context:
     # Where private signing keys live (None: in the store) and who issues receipts (the `iss` claim), SPEC §12.
     key_file: str | None = None
     issuer: str = "http://127.0.0.1:8000"
+    # Outbox targets (SPEC §11): whether hosts resolving to loopback/private/link-local addresses may be sent to.
+    allow_private_targets: bool = False
     _group_commit: GroupCommit | None = field(default=None, init=False, repr=False, compare=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     # token id -> the minute this process last wrote its `last_used_at` (at most one write a minute, SPEC §1)

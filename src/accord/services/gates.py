@@ -21,6 +21,7 @@ from accord.services.access import require_group, visible_groups
 from accord.services.context import Context, record
 from accord.services.notices import SYSTEM, send_system
 from accord.services.proposals import ProposalService, check_limit, iso
+from accord.storage.reach_repository import ReachRepository
 from accord.storage.uow import UnitOfWork
 
 MAX_WAIT_SECONDS = 3600
@@ -227,6 +228,16 @@ class GateService:
         status, reason = rules.at_timeout(p, rules.count(p))
         assert p.deadline is not None
         self._freeze(uow, p, status, reason, by=SYSTEM, at=p.deadline, method="timeout", now=now)
+
+    def sweep(self) -> dict[str, Any]:
+        """Close every gate whose timeout passed while nobody looked (the sweeper's share), so its requester is
+        told at its expiry (SPEC §11 `gate.decided`). Idempotent; returns {at, expired: [ids]}."""
+        now = self.ctx.now()
+        with self.ctx.uow(write=False) as uow:
+            due = ReachRepository(uow.conn).gates_past_timeout(now)
+        for request_id in due:
+            self._settle(request_id)
+        return {"at": now.isoformat(), "expired": due}
 
     def _settle(self, request_id: str) -> None:
         """Close the gate now if it timed out while nobody looked (a read noticing it writes it)."""

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from accord.domain.errors import UnavailableError
 from accord.storage.engine import is_sqlite
 from accord.storage.event_log import EventLog
+from accord.storage.outbox_repository import OutboxRepository, WebhookRepository
 from accord.storage.proposal_repository import ProposalRepository
 from accord.storage.repositories import GroupRepository, MemberRepository, MessageRepository
 from accord.storage.token_repository import TokenRepository, WebSessionRepository
@@ -102,6 +103,8 @@ class UnitOfWork:
         self.proposals = ProposalRepository(conn)
         self.events = EventLog(conn)
         self.messages = MessageRepository(conn)
+        self.outbox = OutboxRepository(conn)
+        self.webhooks = WebhookRepository(conn)
 
     def _release(self) -> None:
         if self._lock is not None:

@@ -11,7 +11,7 @@ from mcp_types import CallToolResult, InputRequiredResult, TextContent
 from accord.bootstrap import Services
 from accord.domain.errors import AccordError
 from accord.entrypoints.inputs import refuse_booleans
-from accord.entrypoints.mcp import core, deliberation, gates, milestones, proof
+from accord.entrypoints.mcp import core, deliberation, gates, milestones, proof, reach, webhooks
 from accord.entrypoints.mcp.common import Caller
 from accord.entrypoints.throttle import SignInThrottle
 
@@ -66,6 +66,6 @@ def build_mcp(services: Services, token: str | None = None, throttle: SignInThro
     counts each bad bearer token as a failed sign-in of the client's address (SPEC §13)."""
     server: MCPServer[Any] = AccordMCPServer(name="accord", instructions=INSTRUCTIONS, version="0.1.0")
     caller = Caller(services, token, throttle)
-    for module in (core, milestones, gates, deliberation, proof):
+    for module in (core, milestones, gates, deliberation, proof, reach, webhooks):
         module.register(server, caller)
     return server

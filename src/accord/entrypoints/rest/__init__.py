@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from accord.bootstrap import Services
-from accord.entrypoints.rest import core, deliberation, gates, milestones, proof
+from accord.entrypoints.rest import core, deliberation, gates, milestones, proof, reach, webhooks
 from accord.entrypoints.rest.common import install_error_handlers
 from accord.entrypoints.rest.guard import RequestGuard
 from accord.entrypoints.throttle import SignInThrottle
@@ -18,10 +18,16 @@ from accord.settings import Settings
 
 
 def create_app(
-    services: Services, *, with_mcp: bool = True, with_web: bool = True, sweep_interval: float | None = None
+    services: Services,
+    *,
+    with_mcp: bool = True,
+    with_web: bool = True,
+    sweep_interval: float | None = None,
+    worker: bool | None = None,
 ) -> FastAPI:
     """The FastAPI application over `services`; while it runs, a sweeper sends due notices every
-    `sweep_interval` seconds (default ACCORD_SWEEP_INTERVAL_SECONDS; 0 turns it off)."""
+    `sweep_interval` seconds (default ACCORD_SWEEP_INTERVAL_SECONDS; 0 turns it off) and, with `worker`
+    (default ACCORD_SERVE_WORKER, on), the outbox's worker sends webhooks and notifications (SPEC §11)."""
     throttle = SignInThrottle()  # failed sign-ins per address, shared by REST, MCP over HTTP and the web form
     mcp_server = None
     if with_mcp:
@@ -35,6 +41,9 @@ def create_app(
         interval = Settings().sweep_interval_seconds if sweep_interval is None else sweep_interval
         sweeper = Sweeper(services, interval)
         sweeper.start()
+        outbox = services.worker() if (Settings().serve_worker if worker is None else worker) else None
+        if outbox is not None:
+            outbox.start()
         try:
             if mcp_server is None:
                 yield
@@ -43,6 +52,8 @@ def create_app(
                 yield
         finally:
             await asyncio.to_thread(sweeper.stop)
+            if outbox is not None:
+                await asyncio.to_thread(outbox.stop)
 
     app = FastAPI(
         title="Accord",
@@ -54,7 +65,7 @@ def create_app(
     app.state.throttle = throttle
     app.add_middleware(RequestGuard, throttle=throttle)
     install_error_handlers(app)
-    for module in (core, milestones, gates, deliberation, proof):
+    for module in (core, milestones, gates, deliberation, proof, reach, webhooks):
         app.include_router(module.router)
     app.include_router(proof.well_known)
 
