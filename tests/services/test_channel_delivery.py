@@ -4,6 +4,7 @@ an HTTP receiver; written with the causing event, sent by the outbox worker, ret
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,6 +13,8 @@ from accord.clock import FixedClock
 from accord.domain.errors import AuthError
 from tests.reach_receivers import json_inbox, mailbox
 from tests.support import World
+
+SESSION_END = datetime(2100, 1, 1, tzinfo=UTC)  # a web session that outlives every test's clock
 
 
 @pytest.fixture
@@ -42,9 +45,9 @@ def test_a_gate_request_mails_the_human_a_single_use_sign_in_link_and_its_close_
         assert f"http://127.0.0.1:8000/gates/{gate['request_id']}" in mail.text
         token = mail.signin_link.rsplit("/", 1)[1]
         assert reach.services.signin_links.peek(token)["next"] == f"/gates/{gate['request_id']}"
-        assert reach.services.signin_links.redeem(token).member.name == "alice"
+        assert reach.services.signin_links.redeem(token, SESSION_END).member.name == "alice"
         with pytest.raises(AuthError):
-            reach.services.signin_links.redeem(token)
+            reach.services.signin_links.redeem(token, SESSION_END)
         assert hooks.posts == []
         reach.api("alice").gate_vote(gate["request_id"], "yes")
         reach.api("bot").gate_close(gate["request_id"])

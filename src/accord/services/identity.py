@@ -151,11 +151,9 @@ class IdentityService:
     def start_web_session(self, member: Member, expires_at: datetime) -> str:
         """A new web session for `member`, signed in with its current token (None for a sign-in link); returns
         the session id the cookie carries (the store keeps only its hash)."""
-        session_id = secrets.token_urlsafe(24)
-        now = self.ctx.now()
         token_id = member.credential.id if member.credential is not None else None
         with self.ctx.uow() as uow:
-            uow.web_sessions.add(_session_hash(session_id), member.name, token_id, now, expires_at)
+            session_id = open_web_session(uow, member.name, token_id, self.ctx.now(), expires_at)
             uow.commit()
         return session_id
 
@@ -190,6 +188,14 @@ class IdentityService:
             ended = uow.web_sessions.end(_session_hash(session_id), self.ctx.now())
             uow.commit()
         return ended
+
+
+def open_web_session(uow: UnitOfWork, member: str, token_id: str | None, now: datetime, expires_at: datetime) -> str:
+    """Store a new web session for `member` (signed in with `token_id`, None for a sign-in link) in `uow`'s
+    transaction; returns the session id the cookie carries (the store keeps only its hash)."""
+    session_id = secrets.token_urlsafe(24)
+    uow.web_sessions.add(_session_hash(session_id), member, token_id, now, expires_at)
+    return session_id
 
 
 def _session_hash(session_id: str) -> str:

@@ -19,7 +19,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from accord.domain.errors import AuthError
 from accord.domain.members import Member
 from accord.services.context import Context, record
-from accord.services.ids import hash_token, new_id, new_token
+from accord.services.identity import open_web_session
+from accord.services.ids import new_id
 from accord.storage.reach_repository import ReachRepository
 from accord.storage.uow import UnitOfWork
 
@@ -31,10 +32,11 @@ MAX_NEXT = 500
 
 @dataclass(frozen=True)
 class Redeemed:
-    """A redeemed link: who is now signed in, the hash of the session's new token, and where to go."""
+    """A redeemed link: who is now signed in, the id of its new web session (SPEC §13: kept on the server), and
+    where to go."""
 
     member: Member
-    token_hash: str
+    session_id: str
     next_path: str
 
 
@@ -83,10 +85,10 @@ class SigninLinkService:
             row = self._check(uow, token, now)
         return {"member": row["member"], "next": row["next_path"], "expires_at": row["expires_at"].isoformat()}
 
-    def redeem(self, token: str) -> Redeemed:
-        """Use the link once: marks it used and issues a token for the web session (label "sign-in link"),
-        in one transaction. AuthError as `peek`; of two concurrent redeems exactly one succeeds. Event
-        `member.signed_in` with `via: "link"`."""
+    def redeem(self, token: str, session_expires_at: datetime) -> Redeemed:
+        """Use the link once: marks it used and opens a web session until `session_expires_at` (ended on the
+        server by signing out, and by the revocation of the member's tokens), in one transaction. AuthError as
+        `peek`; of two concurrent redeems exactly one succeeds. Event `member.signed_in` with `via: "link"`."""
         now = self.ctx.now()
         with self.ctx.uow() as uow:
             row = self._check(uow, token, now)
@@ -96,9 +98,7 @@ class SigninLinkService:
             member = uow.members.get(row["member"])
             if member is None:
                 raise AuthError("this sign-in link is not valid: its member no longer exists")
-            session_token = new_token()
-            token_hash = hash_token(session_token)
-            uow.members.add_token(member.name, token_hash, now, label="sign-in link")
+            session_id = open_web_session(uow, member.name, None, now, session_expires_at)
             record(
                 uow,
                 "member.signed_in",
@@ -110,7 +110,7 @@ class SigninLinkService:
                 link_id=row["id"],
             )
             uow.commit()
-        return Redeemed(member=member, token_hash=token_hash, next_path=row["next_path"])
+        return Redeemed(member=member, session_id=session_id, next_path=row["next_path"])
 
     def _check(self, uow: UnitOfWork, token: str, now: datetime) -> dict[str, Any]:
         repo = ReachRepository(uow.conn)

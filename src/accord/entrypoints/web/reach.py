@@ -16,7 +16,7 @@ from accord.domain import notices
 from accord.domain.errors import AccordError
 from accord.entrypoints.web.common import AnyVisitor, Signed, Visitor, WebRoute, page, redirect
 from accord.entrypoints.web.forms import Form, form_of
-from accord.entrypoints.web.session import new_session, set_cookie
+from accord.entrypoints.web.session import new_session, session_end, set_cookie
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 SETTINGS = "/settings/notifications"
@@ -41,11 +41,11 @@ async def signin_link(token: str, request: Request, v: AnyVisitor) -> Response:
     form = await form_of(request)
     try:
         v.check_csrf(form.get("csrf"))
-        done = v.services.signin_links.redeem(token)
+        done = v.services.signin_links.redeem(token, session_end(v.services.ctx.now()))
     except AccordError as exc:
         return page(v, "signin_link.html", status=exc.http_status, error=exc.message, link=None, token=token)
     # A new session (and nonce), as at a sign-in with a token.
-    session = new_session(v.services.ctx.now(), done.member.name, done.token_hash)
+    session = new_session(v.services.ctx.now(), done.member.name, done.session_id)
     response = redirect(None, done.next_path)
     set_cookie(response, request, v.web.signer, session)
     return response
