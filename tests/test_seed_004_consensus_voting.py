@@ -173,7 +173,7 @@ def test_dual_completion_pseudocode_paths(world: World) -> None:
 
     async def run() -> None:
         async with AsyncExitStack() as stack:
-            m = await clients(world, ["claude", "gpt", "gemini"], stack)
+            m = await clients(world, ["admin", "claude", "gpt", "gemini"], stack)
 
             async def gate(title: str) -> str:
                 g = await call(m["claude"], "create_completion_gate", group="council", title=title,
@@ -196,7 +196,7 @@ def test_dual_completion_pseudocode_paths(world: World) -> None:
             g2 = await gate("Second synthesis")
             await call(m["claude"], "signal_completion", gate_id=g2)
             clock.advance(30)
-            assert (await call(m["claude"], "sweep"))["deliberation"]["nudged"] == 1
+            assert (await call(m["admin"], "sweep"))["deliberation"]["nudged"] == 1  # sweep: administrators
             inbox = (await call(m["gemini"], "check_inbox"))["messages"]
             assert [x["content"] for x in inbox].count(NUDGE) == 1
             assert NUDGE not in [x["content"] for x in (await call(m["claude"], "check_inbox"))["messages"]]

@@ -22,7 +22,7 @@ def remote(sqlite_url: str, clock: FixedClock) -> Iterator[tuple[dict[str, Accor
     world = World(services)
     world.group("team", {"a1": {}, "a2": {}, "lead": {"kind": "human", "role": "owner", "advisory": True}})
     with live_server(create_app(services, with_mcp=False, with_web=False, sweep_interval=0)) as url:
-        clients = {name: AccordClient(url, world.tokens[name]) for name in ("a1", "a2", "lead")}
+        clients = {name: AccordClient(url, world.tokens[name]) for name in ("admin", "a1", "a2", "lead")}
         yield clients, world
         for client in clients.values():
             client.close()
@@ -64,6 +64,6 @@ def test_deliberation_round_trip(remote: tuple[dict[str, AccordClient], World], 
     gid = c["a1"].create_completion_gate("team", "Done?", ["a1", "a2"])["id"]
     c["a1"].signal_completion(gid)
     clock.advance(30)
-    assert c["a1"].sweep()["deliberation"]["nudged"] == 1
+    assert c["admin"].sweep()["deliberation"]["nudged"] == 1  # sweep is for administrators
     assert c["a2"].signal_completion(gid, "complete")["status"] == "consensus_complete"
     assert c["a1"].get_completion_gate(gid)["done"] is True

@@ -106,6 +106,8 @@ COMMANDS = {
     "get_completion_gate": "accord completion show",
     "list_completion_gates": "accord completion list",
     "sweep": "accord sweep",
+    "list_tokens": "accord member tokens",
+    "revoke_token": "accord member revoke",
     "verify_receipt": "accord receipt verify",
     "redeem_receipt": "accord receipt redeem",
     "add_channel": "accord member channel add",
