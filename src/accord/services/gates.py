@@ -18,6 +18,7 @@ from accord.domain.proposals import Proposal, ProposalSpec
 from accord.domain.tally import tally
 from accord.services.access import require_group, visible_groups
 from accord.services.context import Context, record
+from accord.services.fanout import IDLE_RECHECK_SECONDS, Reading, Shared, WaitBoard
 from accord.services.notices import SYSTEM, send_system
 from accord.services.proposals import ProposalService, check_limit, iso
 from accord.storage.uow import UnitOfWork
@@ -94,6 +95,10 @@ class GateService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.proposals = ProposalService(ctx)
+        # Waiters on one gate share a watch, a read and an encoding (SPEC §8 rev. 2, services/fanout.py).
+        self.waits = WaitBoard(
+            ctx.hub, self._watch_read, lambda rid: NotFoundError(f"gate request {rid} not found", request_id=rid)
+        )
 
     # -- finding -------------------------------------------------------------------------------------------
 
@@ -528,19 +533,55 @@ class GateService:
     async def wait_async(
         self, actor: Member, subject: str, timeout: float = 300, group: str | None = None
     ) -> dict[str, Any]:
-        """`wait` for async faces: the event loop keeps serving while this waits."""
+        """`wait` for async faces: the event loop keeps serving while this waits (a copy of `wait_shared`'s view)."""
+        return dict((await self.wait_shared(actor, subject, timeout, group)).view)
+
+    async def wait_shared(self, actor: Member, subject: str, timeout: float = 300, group: str | None = None) -> Shared:
+        """`wait` for async faces, shared (SPEC §8 rev. 2): the waiters on one gate in this process share one read
+        of the deciding state and one JSON encoding (`Shared.body`), each after its own visibility check (a member
+        removed from the group meanwhile gets NotFoundError). Its requester's wait (which closes an approved gate
+        and is `actionable`) and an administrator's (which shows the receipt) read on their own after the wake.
+        ValidationError (timeout outside 0-3600), NotFoundError (no such gate visible to the caller)."""
         timeout = _check_wait(timeout)
         end = time.monotonic() + timeout
         request_id = await asyncio.to_thread(self._resolve, actor, subject, group)
         if isinstance(request_id, dict):
-            return request_id
-        with self.ctx.hub.subscribe([request_id]) as sub:
-            while True:
-                view = await asyncio.to_thread(self._read, actor, request_id)
-                remaining = end - time.monotonic()
-                if view["status"] in rules.DECIDED or remaining <= 0:
-                    return {**view, "timed_out": view["status"] not in rules.DECIDED}
-                await sub.wait_async(self._sleep_for(view, remaining))
+            return Shared(request_id)
+        view = await asyncio.to_thread(self._read, actor, request_id)  # the caller's own check and fast path
+        if view["status"] in rules.DECIDED or timeout == 0:
+            return Shared({**view, "timed_out": view["status"] not in rules.DECIDED})
+        reading = await self.waits.wait(request_id, end - time.monotonic())
+        if reading is not None:
+            self.waits.admit(actor, reading, request_id)
+            if not (actor.is_admin or actor.name == reading.state.created_by):
+                return reading.shared
+        view = await asyncio.to_thread(self._read, actor, request_id)
+        return Shared({**view, "timed_out": view["status"] not in rules.DECIDED})
+
+    def _watch_read(self, request_id: str) -> Reading:
+        """The gate as any member other than its requester sees it, read once for every waiter (no caller: each is
+        checked by `admit`). A gate past its timeout is closed first, as a read would."""
+        now = self.ctx.now()
+        with self.ctx.uow(write=False) as uow:
+            p = uow.proposals.get(request_id)
+            if p is None or p.kind != rules.KIND:
+                raise NotFoundError(f"gate request {request_id} not found", request_id=request_id)
+            members = frozenset(m.member for m in uow.groups.memberships(p.group))
+        if rules.timed_out(p, now):
+            self._settle(request_id)
+            with self.ctx.uow(write=False) as uow:
+                p = uow.proposals.get(request_id)
+                assert p is not None
+        view = {**gate_view(p, now), "receipt": None, "timed_out": False}
+        decided = view["status"] in rules.DECIDED
+        return Reading(
+            decided=decided,
+            group=p.group,
+            members=members,
+            shared=Shared(view),
+            sleep=None if decided else self._sleep_for(view, IDLE_RECHECK_SECONDS),
+            state=p,
+        )
 
 
 def _title(subject: str) -> str:

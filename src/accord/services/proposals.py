@@ -23,6 +23,7 @@ from accord.domain.proposals import (
 )
 from accord.services.access import manages, require_group, visible_groups
 from accord.services.context import Context, record
+from accord.services.fanout import IDLE_RECHECK_SECONDS, Reading, Shared, WaitBoard
 from accord.services.finalizing import Finalizing, due, refuse_gate
 from accord.services.identity import member_for_token, require_token
 from accord.services.ids import new_id
@@ -76,6 +77,10 @@ class ProposalService(Finalizing):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.receipts = ReceiptService(ctx)
+        # Waiters on one proposal share a watch, a read and an encoding (SPEC §8 rev. 2, services/fanout.py).
+        self.waits = WaitBoard(
+            ctx.hub, self._watch_read, lambda pid: NotFoundError(f"proposal {pid} not found", proposal_id=pid)
+        )
 
     # -- reading -------------------------------------------------------------------------------------------
 
@@ -415,16 +420,47 @@ class ProposalService(Finalizing):
                 sub.wait(self._sleep_for(view, remaining))
 
     async def wait_async(self, actor: Member, proposal_id: str, timeout: float) -> dict[str, Any]:
-        """`wait` for async faces: the event loop keeps serving while this waits."""
+        """`wait` for async faces: the event loop keeps serving while this waits (a copy of `wait_shared`'s view)."""
+        return dict((await self.wait_shared(actor, proposal_id, timeout)).view)
+
+    async def wait_shared(self, actor: Member, proposal_id: str, timeout: float) -> Shared:
+        """`wait` for async faces, shared (SPEC §8 rev. 2): every waiter on this proposal in this process gets the
+        one deciding read and its one JSON encoding (`Shared.body`), after its own visibility check (a member
+        removed from the group meanwhile gets NotFoundError). Timed out: the caller's own read, `timed_out: true`.
+        ValidationError (timeout outside 0-3600), NotFoundError (not visible)."""
         timeout = _check_timeout(timeout)
         deadline = time.monotonic() + timeout
-        with self.ctx.hub.subscribe([proposal_id]) as sub:
-            while True:
-                view = await asyncio.to_thread(self.get, actor, proposal_id)
-                remaining = deadline - time.monotonic()
-                if view["status"] != "open" or remaining <= 0:
-                    return {**view, "timed_out": view["status"] == "open"}
-                await sub.wait_async(self._sleep_for(view, remaining))
+        view = await asyncio.to_thread(self.get, actor, proposal_id)  # the caller's own check, and the fast path
+        if view["status"] != "open" or timeout == 0:
+            return Shared({**view, "timed_out": view["status"] == "open"})
+        reading = await self.waits.wait(proposal_id, deadline - time.monotonic())
+        if reading is None:
+            view = await asyncio.to_thread(self.get, actor, proposal_id)
+            return Shared({**view, "timed_out": view["status"] == "open"})
+        self.waits.admit(actor, reading, proposal_id)
+        return reading.shared
+
+    def _watch_read(self, proposal_id: str) -> Reading:
+        """The proposal as a waiter sees it, read once for all of them (no caller: each is checked by `admit`)."""
+        now = self.ctx.now()
+        with self.ctx.uow(write=False) as uow:
+            p = uow.proposals.get(proposal_id)
+            if p is None:
+                raise NotFoundError(f"proposal {proposal_id} not found", proposal_id=proposal_id)
+            members = frozenset(m.member for m in uow.groups.memberships(p.group))
+        if due(p, now):
+            self.close_if_due(p.id)
+            return self._watch_read(proposal_id)
+        view = proposal_view(p, now)
+        decided = view["status"] != "open"
+        return Reading(
+            decided=decided,
+            group=p.group,
+            members=members,
+            shared=Shared({**view, "timed_out": False}),
+            sleep=None if decided else self._sleep_for(view, IDLE_RECHECK_SECONDS),
+            state=p,
+        )
 
     def _sleep_for(self, view: dict[str, Any], remaining: float) -> float:
         """Sleep until the next event, but for a `close_at_deadline` proposal no longer than its deadline."""
