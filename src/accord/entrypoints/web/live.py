@@ -34,6 +34,11 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 feed_router = APIRouter(prefix="/v1")
 
 
+def sse_message(event: dict[str, Any]) -> bytes:
+    """One event as an SSE message: `id: <event id>`, `event: <type>`, `data: <the event as JSON>`."""
+    return ServerSentEvent(json.dumps(event, separators=(",", ":")), event=event["type"], id=str(event["id"])).encode()
+
+
 def _fragments(
     sub: Subscription, render: Callable[[], str], first: str, min_interval: float
 ) -> AsyncIterator[ServerSentEvent]:
@@ -112,12 +117,10 @@ async def event_stream(
         after = int(last_event_id.strip())
     await asyncio.to_thread(services.events.since, member, after, 1)  # refuse a bad `after` now, not mid-stream
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        cursor = after
-        while True:
-            batch = await services.events.feed_async(member, cursor, WAKE_SECONDS, 100)
-            for event in batch:
-                cursor = event["id"]
-                yield ServerSentEvent(json.dumps(event, separators=(",", ":")), event=event["type"], id=str(cursor))
+    async def events() -> AsyncIterator[bytes]:
+        # One tail reads and encodes each new event once for every stream; each shows only its caller's groups.
+        async for _cursor, message in services.events.stream(member, after, sse_message, WAKE_SECONDS):
+            if message is not None:
+                yield message
 
     return EventSourceResponse(events(), ping=PING_SECONDS, headers={"Cache-Control": "no-store", **HEADERS})
