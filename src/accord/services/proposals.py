@@ -95,6 +95,11 @@ class ProposalService(Finalizing):
             raise NotFoundError(f"proposal {proposal_id} not found", proposal_id=proposal_id) from None
         return p
 
+    def visible(self, actor: Member, proposal_id: str) -> None:
+        """NotFoundError unless `actor` may see the proposal (one read of it and of the membership)."""
+        with self.ctx.uow(write=False) as uow:
+            self.load(uow, actor, proposal_id)
+
     def get(self, actor: Member, proposal_id: str, *, with_history: bool = False) -> dict[str, Any]:
         """The proposal with its running tally, shares, participation and every current vote. A
         `close_at_deadline` proposal past its deadline is finalized first (as `system`, at the deadline)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Annotated, Any
@@ -39,8 +40,57 @@ def sse_message(event: dict[str, Any]) -> bytes:
     return ServerSentEvent(json.dumps(event, separators=(",", ":")), event=event["type"], id=str(event["id"])).encode()
 
 
+class SharedRenders:
+    """Per event loop and page key: one render per change for every open page on it (SPEC §8 rev. 2).
+
+    A page woken by the event numbered `generation` takes the render started after it by whichever page came
+    first, after its own `check` (its sign-in still holds, it may still see the thing); when that shared
+    render failed for the page that started it (it lost access), the others render on their own."""
+
+    KEEP = 1000  # page keys remembered per loop before the finished ones are dropped
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[int, str], tuple[int, asyncio.Future[str]]] = {}
+
+    async def render(self, key: str, generation: int, render: Callable[[], str], check: Callable[[], None]) -> str:
+        loop = asyncio.get_running_loop()
+        slot = (id(loop), key)
+        with self._lock:
+            found = self._slots.get(slot)
+            mine = found is None or found[0] < generation
+            if mine:
+                if len(self._slots) >= self.KEEP:
+                    self._slots = {k: v for k, v in self._slots.items() if not v[1].done()}
+                future: asyncio.Future[str] = loop.create_future()
+                self._slots[slot] = (generation, future)
+            else:
+                assert found is not None
+                future = found[1]
+        if mine:
+            try:
+                future.set_result(await asyncio.to_thread(render))
+            except BaseException as exc:
+                future.set_exception(exc)
+                future.exception()  # retrieved here: other pages fall back to their own render
+                raise
+            return future.result()
+        await asyncio.to_thread(check)
+        try:
+            return await asyncio.shield(future)
+        except AccordError:
+            return await asyncio.to_thread(render)
+
+
+RENDERS = SharedRenders()
+
+
 def _fragments(
-    sub: Subscription, render: Callable[[], str], first: str, min_interval: float
+    sub: Subscription,
+    render: Callable[[], str],
+    first: str,
+    min_interval: float,
+    shared: tuple[str, Callable[[], int], Callable[[], None]] | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:
@@ -52,7 +102,11 @@ def _fragments(
                     continue
                 await asyncio.sleep(max(SETTLE_SECONDS, min_interval - (time.monotonic() - sent)))
                 try:
-                    html = await asyncio.to_thread(render)
+                    if shared is None:
+                        html = await asyncio.to_thread(render)
+                    else:
+                        key, generation, check = shared
+                        html = await RENDERS.render(key, generation(), render, check)
                 except AccordError as exc:  # e.g. the member left the group: the page reloads and says why
                     yield ServerSentEvent(exc.message, event="gone")
                     return
@@ -66,15 +120,26 @@ def _fragments(
 
 
 def live_response(
-    v: Visitor, refs: Iterable[str] | None, template: str, build: Callable[[], Any], *, min_interval: float = 0
+    v: Visitor,
+    refs: Iterable[str] | None,
+    template: str,
+    build: Callable[[], Any],
+    *,
+    min_interval: float = 0,
+    shared: tuple[str, Callable[[], None]] | None = None,
 ) -> Response:
-    """Stream `template`, rendered from `build()`, whenever an event with one of `refs` commits (None: any)."""
+    """Stream `template`, rendered from `build()`, whenever an event with one of `refs` commits (None: any).
+    With `shared` = (key, may_see), the fragment is the same for every visitor allowed to see it: pages on `key`
+    share one render per change, each page first checking its sign-in and `may_see()` (AccordError if not)."""
     sub = v.services.ctx.hub.subscribe(refs)  # before the first read: no event is missed
     try:
 
-        def render() -> str:
+        def signed_in() -> None:
             if v.session.token_hash is not None:  # a revoked token ends an open page's stream too
                 v.services.identity.authenticate_hash(v.session.token_hash)
+
+        def render() -> str:
+            signed_in()
             return v.web.env.get_template(template).render(
                 me=v.member, csrf=v.csrf, now=v.services.ctx.now(), **build()
             )
@@ -83,14 +148,31 @@ def live_response(
     except BaseException:
         sub.close()
         raise
-    stream = _fragments(sub, render, first, min_interval)
+    together = None
+    if shared is not None:
+        key, may_see = shared
+
+        def check() -> None:
+            signed_in()
+            may_see()
+
+        together = (f"{template}:{key}", lambda: v.services.ctx.hub.high_water, check)
+    stream = _fragments(sub, render, first, min_interval, together)
     return secure(EventSourceResponse(stream, ping=PING_SECONDS, headers=HEADERS))
 
 
 @router.get("/proposals/{proposal_id}/live")
 def proposal_live(v: Signed, proposal_id: str) -> Response:
     """The proposal's tally and votes, re-sent whenever an event about it commits."""
-    return live_response(v, [proposal_id], "_live.html", lambda: {"view": views.proposal_page(v.api, proposal_id)})
+    # The fragment shows the proposal, its voters and votes, the same for every member who may see it: pages on
+    # one proposal share each render, each checking only that it may still see the proposal.
+    return live_response(
+        v,
+        [proposal_id],
+        "_live.html",
+        lambda: {"view": views.proposal_page(v.api, proposal_id)},
+        shared=(proposal_id, lambda: v.services.proposals.visible(v.api.actor, proposal_id)),
+    )
 
 
 @router.get("/queue/live")
