@@ -21,6 +21,7 @@ from typing import Any
 from accord.domain.members import Member
 from accord.storage.notify import EventHub
 
+HOLD_SECONDS = 0.1  # the longest a wake-up waits for the deciding request's own answer
 IDLE_RECHECK_SECONDS = 10.0  # a watch re-reads at least this often even when no event came (e.g. a lost wake)
 
 
@@ -79,6 +80,8 @@ class WaitBoard:
     hub: EventHub
     read: Callable[[str], Reading]
     refusal: Callable[[str], Exception]
+    # Whether a decision is under way in this process: its request is answered before the waiters are.
+    busy: Callable[[], bool] = lambda: False
     # Further per-caller checks run before a waiter gets the shared answer (e.g. that its token still holds).
     checks: list[Check] = field(default_factory=list)
     _watches: dict[tuple[int, str], _Watch] = field(default_factory=dict, init=False, repr=False)
@@ -115,12 +118,21 @@ class WaitBoard:
         for check in self.checks:
             check(caller, reading)
 
+    async def _after_deciding_request(self) -> None:
+        """Hold the wake-up (at most HOLD_SECONDS) while a decision in this process is still answering."""
+        for _ in range(round(HOLD_SECONDS / 0.001)):
+            if not self.busy():
+                break
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0)  # its answer, scheduled now, goes out before the waiters'
+
     async def _watch(self, slot: tuple[int, str], key: str, watch: _Watch) -> None:
         try:
             with self.hub.subscribe([key]) as sub:  # before the first read: no deciding event is missed
                 while True:
                     reading = await asyncio.to_thread(self.read, key)
                     if reading.decided:
+                        await self._after_deciding_request()
                         watch.done.set_result(reading)
                         return
                     sleep = IDLE_RECHECK_SECONDS if reading.sleep is None else min(reading.sleep, IDLE_RECHECK_SECONDS)

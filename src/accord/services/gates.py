@@ -17,7 +17,7 @@ from accord.domain.members import Member
 from accord.domain.proposals import Proposal, ProposalSpec
 from accord.domain.tally import tally
 from accord.services.access import require_group, visible_groups
-from accord.services.context import Context, record
+from accord.services.context import Context, decision, record
 from accord.services.fanout import IDLE_RECHECK_SECONDS, Reading, Shared, WaitBoard
 from accord.services.notices import SYSTEM, send_system
 from accord.services.proposals import ProposalService, check_limit, iso
@@ -97,7 +97,10 @@ class GateService:
         self.proposals = ProposalService(ctx)
         # Waiters on one gate share a watch, a read and an encoding (SPEC §8 rev. 2, services/fanout.py).
         self.waits = WaitBoard(
-            ctx.hub, self._watch_read, lambda rid: NotFoundError(f"gate request {rid} not found", request_id=rid)
+            ctx.hub,
+            self._watch_read,
+            lambda rid: NotFoundError(f"gate request {rid} not found", request_id=rid),
+            ctx.decision_under_way,
         )
 
     # -- finding -------------------------------------------------------------------------------------------
@@ -280,6 +283,7 @@ class GateService:
         )
         self.proposals.receipts.issue(uow, p, decided, now=now)
 
+    @decision
     def vote(self, actor: Member, request_id: str, vote: object, comment: str | None = None) -> dict[str, Any]:
         """Vote yes, no or abstain on a gate; a veto holder's no vetoes it at once and tells the whole group."""
         choice = rules.check_vote(vote)
@@ -343,6 +347,7 @@ class GateService:
             at=now,
         )
 
+    @decision
     def close(self, actor: Member, request_id: str) -> dict[str, Any]:
         """The requester freezes the gate (approved, vetoed, else rejected) and releases the subject.
 

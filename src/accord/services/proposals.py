@@ -22,7 +22,7 @@ from accord.domain.proposals import (
     resolve_deadline,
 )
 from accord.services.access import manages, require_group, visible_groups
-from accord.services.context import Context, record
+from accord.services.context import Context, decision, record
 from accord.services.fanout import IDLE_RECHECK_SECONDS, Reading, Shared, WaitBoard
 from accord.services.finalizing import Finalizing, due, refuse_gate
 from accord.services.identity import member_for_token, require_token
@@ -79,7 +79,10 @@ class ProposalService(Finalizing):
         self.receipts = ReceiptService(ctx)
         # Waiters on one proposal share a watch, a read and an encoding (SPEC §8 rev. 2, services/fanout.py).
         self.waits = WaitBoard(
-            ctx.hub, self._watch_read, lambda pid: NotFoundError(f"proposal {pid} not found", proposal_id=pid)
+            ctx.hub,
+            self._watch_read,
+            lambda pid: NotFoundError(f"proposal {pid} not found", proposal_id=pid),
+            ctx.decision_under_way,
         )
 
     # -- reading -------------------------------------------------------------------------------------------
@@ -386,6 +389,7 @@ class ProposalService(Finalizing):
             "cast_at": iso(ballot.cast_at),
         }
 
+    @decision
     def cancel(self, actor: Member, proposal_id: str) -> dict[str, Any]:
         """Cancel an open proposal (its creator or a group owner/admin) or an escalated one (a human owner/admin or
         a store administrator only, SPEC §2.5); releases its subject."""
