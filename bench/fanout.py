@@ -14,7 +14,8 @@ The peer is bench/bare_fanout_app.py: Starlette + sse-starlette, no store and no
 and the same bytes (as long as Accord's decided proposal) written to every waiter. Both run under uvicorn as
 subprocesses in the same run, one after the other, driven by the same client: a minimal asyncio protocol per
 connection (no HTTP library), so the load generator costs little of the two shared cores. Connections are
-opened in batches and the decision is sent once the server has been idle (its CPU time still) for a second.
+opened in batches and the decision is sent once the server has been idle for a second (little CPU time, and no
+thread runnable: a starved server on a loaded machine is not idle).
 
 Wake latency runs from the moment the deciding request is sent (so it includes the decision's own commit: an
 upper bound on "from the deciding commit") to the moment a waiter has its whole answer. Prints p50/p95/p99/max
@@ -181,15 +182,29 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-async def quiet(pid: int, seconds: float = 1.0, limit: float = 180) -> None:
-    """Until the server has used under 8% of a core for `seconds` (every waiter parked; an idle server polls)."""
+def runnable(pid: int) -> bool:
+    """Whether any thread of the process is running or waiting for a CPU (state R): on a loaded machine a
+    starved server uses little CPU time while it still has work queued, so CPU time alone does not say idle."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "stat").read_text().rsplit(")", 1)[1].split()[0] == "R":
+                return True
+        except OSError:
+            continue
+    return False
+
+
+async def quiet(pid: int, seconds: float = 1.0, limit: float = 300) -> None:
+    """Until, for `seconds`, the server has used under 8% of a core and no thread of it was runnable at any
+    look (every waiter parked; an idle server still polls)."""
     deadline = time.monotonic() + limit
     last = cpu_seconds(pid)
     calm = 0.0
     while calm < seconds and time.monotonic() < deadline:
         await asyncio.sleep(0.25)
         now = cpu_seconds(pid)
-        calm = calm + 0.25 if now - last < 0.02 else 0.0
+        busy = any(runnable(pid) for _ in range(5))
+        calm = calm + 0.25 if now - last < 0.02 and not busy else 0.0
         last = now
 
 
