@@ -49,6 +49,9 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/awaiting.py
 	$(BIN)/python bench/settled.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/input_limits.py
+	$(BIN)/python bench/notify_latency.py
+	$(BIN)/python bench/mail_latency.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

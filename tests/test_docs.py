@@ -22,7 +22,6 @@ README = Path(__file__).parents[1] / "README.md"
 NOT_MCP = {
     "create_member": "store administration belongs to humans and scripts, not agents",
     "issue_token": "store administration",
-    "revoke_tokens": "store administration",
     "list_all_members": "list_members(group) is the agent's view",
     "create_group": "store administration",
     "add_group_member": "store administration",
@@ -35,6 +34,7 @@ NOT_MCP = {
     "audit_head": "pinning the chain's head is for scripts and auditors",
     "show_keys": "store administration; the JWKS is public at /.well-known/jwks.json",
     "rotate_key": "store administration",
+    "set_time_zone": "a member's own setting, made by the human on the web page or by scripts",
 }
 
 

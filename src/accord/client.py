@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -47,7 +48,9 @@ BY_STATUS: dict[int, type[AccordError]] = {
     404: errors.NotFoundError,
     405: errors.ValidationError,
     409: errors.ConflictError,
+    413: errors.PayloadTooLargeError,
     422: errors.ValidationError,
+    429: errors.RateLimitedError,
 }
 
 
@@ -151,11 +154,20 @@ class AccordClient:
     def create_member(self, name: str, kind: str = "agent", admin: bool = False) -> dict[str, Any]:
         return self._one("POST", "/members", body={"name": name, "kind": kind, "admin": admin})
 
-    def issue_token(self, name: str) -> dict[str, Any]:
-        return self._one("POST", f"/members/{_p(name)}/tokens")
+    def issue_token(self, name: str, label: str | None = None, expires_in: str | None = None) -> dict[str, Any]:
+        return self._one("POST", f"/members/{_p(name)}/tokens", body={"label": label, "expires_in": expires_in})
+
+    def list_tokens(self, name: str) -> list[dict[str, Any]]:
+        return self._many("GET", f"/members/{_p(name)}/tokens")
+
+    def revoke_token(self, name: str, token_id: str | None = None) -> dict[str, Any]:
+        if token_id is None:
+            return self._one("DELETE", f"/members/{_p(name)}/tokens")
+        return self._one("DELETE", f"/members/{_p(name)}/tokens/{_p(token_id)}")
 
     def revoke_tokens(self, name: str) -> dict[str, Any]:
-        return self._one("DELETE", f"/members/{_p(name)}/tokens")
+        """Every token of `name` (`revoke_token` without an id)."""
+        return self.revoke_token(name)
 
     def list_all_members(self) -> list[dict[str, Any]]:
         return self._many("GET", "/members")
@@ -536,6 +548,48 @@ class AccordClient:
         """Mark an approved gate's receipt used: the first call returns {jti, redeemed_at, ...}; later calls
         raise ConflictError "receipt <jti> was redeemed at <instant>" (act only after a successful redeem)."""
         return self._one("POST", f"/receipts/{_p(jti)}/redeem")
+
+    # -- reaching people (SPEC §11) ------------------------------------------------------------------------
+
+    def add_channel(self, member: str, url: str, events: Sequence[str] | None = None) -> dict[str, Any]:
+        body = {"url": url, "events": None if events is None else list(events)}
+        return self._one("POST", f"/members/{_p(member)}/channels", body=body)
+
+    def list_channels(self, member: str) -> dict[str, Any]:
+        return self._one("GET", f"/members/{_p(member)}/channels")
+
+    def remove_channel(self, member: str, channel_id: str) -> dict[str, Any]:
+        return self._one("DELETE", f"/members/{_p(member)}/channels/{_p(channel_id)}")
+
+    def set_time_zone(self, member: str, time_zone: str | None) -> dict[str, Any]:
+        return self._one("PUT", f"/members/{_p(member)}/time-zone", body={"time_zone": time_zone})
+
+    # -- group webhooks (SPEC §11) -------------------------------------------------------------------------
+
+    def add_webhook(self, group: str, url: str, events: list[str] | None = None) -> dict[str, Any]:
+        return self._one("POST", f"/groups/{_p(group)}/webhooks", body=_clean({"url": url, "events": events}))
+
+    def list_webhooks(self, group: str) -> list[dict[str, Any]]:
+        return self._many("GET", f"/groups/{_p(group)}/webhooks")
+
+    def remove_webhook(self, webhook_id: str, group: str | None = None) -> dict[str, Any]:
+        if group is not None:
+            return self._one("DELETE", f"/groups/{_p(group)}/webhooks/{_p(webhook_id)}")
+        return self._one("DELETE", f"/webhooks/{_p(webhook_id)}")
+
+    def list_deliveries(
+        self, webhook_id: str, status: str | None = None, limit: int = 50, group: str | None = None
+    ) -> list[dict[str, Any]]:
+        params = {"status": status, "limit": limit}
+        if group is not None:
+            return self._many("GET", f"/groups/{_p(group)}/webhooks/{_p(webhook_id)}/deliveries", params=params)
+        return self._many("GET", f"/webhooks/{_p(webhook_id)}/deliveries", params=params)
+
+    def redeliver(self, delivery_id: str, group: str | None = None, webhook_id: str | None = None) -> dict[str, Any]:
+        if group is not None and webhook_id is not None:
+            path = f"/groups/{_p(group)}/webhooks/{_p(webhook_id)}/deliveries/{_p(delivery_id)}/redeliver"
+            return self._one("POST", path)
+        return self._one("POST", f"/deliveries/{_p(delivery_id)}/redeliver")
 
     # -- seed 002's patterns -------------------------------------------------------------------------------
 

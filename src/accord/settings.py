@@ -22,3 +22,8 @@ class Settings(BaseSettings):
     # receipts name this address as their issuer (`iss`).
     signing_key_file: str | None = None
     public_url: str = "http://127.0.0.1:8000"
+    # The outbox (SPEC §11): send to loopback/private/link-local hosts (tests, on-premises); each attempt's
+    # timeout; whether `accord serve` runs the delivery worker (0 when `accord worker` runs apart).
+    allow_private_targets: bool = False
+    delivery_timeout_seconds: float = 10.0
+    serve_worker: bool = True

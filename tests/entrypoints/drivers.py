@@ -34,10 +34,21 @@ class RestDriver:
     def call(self, token: str | None, op: str, **args: Any) -> Outcome:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if op == "create_proposal":
-            response = self.client.post("/v1/proposals", json=args, headers=headers)
+            response = self._post("/v1/proposals", args, headers)
         elif op == "cast_vote":
             pid = args.pop("proposal_id")
-            response = self.client.post(f"/v1/proposals/{pid}/votes", json=args, headers=headers)
+            response = self._post(f"/v1/proposals/{pid}/votes", args, headers)
+        elif op == "add_group_member":
+            response = self._post(f"/v1/groups/{args.pop('group')}/members", args, headers)
+        elif op == "set_group_policy":
+            body = json.dumps({k: v for k, v in args.items() if k != "group"})
+            headers = {**headers, "Content-Type": "application/json"}
+            response = self.client.put(f"/v1/groups/{args['group']}/policy", content=body, headers=headers)
+        elif op == "gate_request":
+            response = self._post("/v1/gates", args, headers)
+        elif op in ("audit", "list_events"):
+            path = "/v1/audit" if op == "audit" else "/v1/events"
+            response = self.client.get(path, params=args, headers=headers)
         elif op == "get_proposal":
             response = self.client.get(f"/v1/proposals/{args['proposal_id']}", headers=headers)
         elif op == "finalize_proposal":
@@ -51,13 +62,29 @@ class RestDriver:
         elif op == "gate_verify":
             path = f"/v1/gates/{args['request_id']}/verify"
             response = self.client.post(path, json={"payload": args.get("payload")}, headers=headers)
+        elif op == "add_webhook":
+            group = args.pop("group")
+            response = self.client.post(f"/v1/groups/{group}/webhooks", json=args, headers=headers)
+        elif op == "add_channel":
+            member = args.pop("member")
+            response = self.client.post(f"/v1/members/{member}/channels", json=args, headers=headers)
+        elif op == "list_channels":
+            response = self.client.get(f"/v1/members/{args['member']}/channels", headers=headers)
+        elif op == "remove_channel":
+            path = f"/v1/members/{args['member']}/channels/{args['channel_id']}"
+            response = self.client.delete(path, headers=headers)
         else:
             raise AssertionError(op)
         body = response.json()
+        assert response.status_code < 500, body
         if response.status_code >= 400:
             assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
             return Outcome(False, response.status_code, body["error"]["message"])
         return Outcome(True, response.status_code, "", body)
+
+    def _post(self, path: str, args: dict[str, Any], headers: dict[str, str]) -> Any:
+        # json.dumps escapes what httpx's own encoder cannot send (a lone surrogate), as any JSON client may.
+        return self.client.post(path, content=json.dumps(args), headers={**headers, "Content-Type": "application/json"})
 
 
 class McpDriver:
@@ -101,8 +128,18 @@ class CliDriver:
         elif op == "cast_vote":
             vote = args["vote"]
             argv = ["proposal", "vote", args["proposal_id"], ",".join(vote) if isinstance(vote, list) else vote]
-            if "confidence" in args:
-                argv += ["--confidence", str(args["confidence"])]
+            for key in ("confidence", "comment"):
+                argv += [f"--{key}", str(args[key])] if key in args else []
+        elif op == "add_group_member":
+            argv = ["group", "add-member", args["group"], args["member"], "--weight", str(args["weight"])]
+        elif op == "set_group_policy":
+            argv = ["group", "policy", args.pop("group")]
+            for key, value in args.items():
+                argv += ["--" + key.removesuffix("_seconds").replace("_", "-"), str(value)]
+        elif op == "gate_request":
+            argv = ["gate", "request", args["subject"], "--group", args["group"]]
+        elif op in ("audit", "list_events"):
+            argv = ["audit" if op == "audit" else "events", "--after", str(args["after"])]
         elif op == "get_proposal":
             argv = ["proposal", "show", args["proposal_id"]]
         elif op == "finalize_proposal":
@@ -115,6 +152,18 @@ class CliDriver:
             argv = ["milestone", "request-approval", args["milestone_id"], str(args["order"])]
         elif op == "gate_verify":
             argv = ["gate", "verify", args["request_id"], json.dumps(args.get("payload"))]
+        elif op == "add_webhook":
+            argv = ["webhook", "add", args["group"], args["url"]]
+            for name in args.get("events") or []:
+                argv += ["--events", name]
+        elif op == "add_channel":
+            argv = ["member", "channel", "add", args["member"], args["url"]]
+            for name in args.get("events") or []:
+                argv += ["--events", name]
+        elif op == "list_channels":
+            argv = ["member", "channel", "list", args["member"]]
+        elif op == "remove_channel":
+            argv = ["member", "channel", "remove", args["member"], args["channel_id"]]
         else:
             raise AssertionError(op)
         env = {"ACCORD_DATABASE_URL": self.url, "ACCORD_TOKEN": token or "", "ACCORD_URL": ""}

@@ -255,4 +255,4 @@ def test_audit_latest_is_the_tail_of_the_log(people: People) -> None:
     tail = json.loads(people.cli("admin", "audit", "--latest", "3", "--json").stdout)
     assert [e["id"] for e in tail] == [e["id"] for e in everything[-3:]]
     bad = people.cli("admin", "audit", "--latest", "0")
-    assert (bad.exit_code, bad.stderr) == (65, "error: latest must be 1-500, got 0\n")
+    assert (bad.exit_code, bad.stderr) == (65, "error: latest must be a whole number from 1 to 500, got 0\n")

@@ -1,4 +1,4 @@
-"""Every refusal of SPEC §2 on every face: the right code, the message naming the problem, nothing written."""
+"""Every refusal of SPEC §2 (and §13) on every face: the right code, the message naming the problem, nothing written."""
 
 from __future__ import annotations
 
@@ -69,6 +69,18 @@ def _closed_gate(world: World, clock: FixedClock) -> dict[str, Any]:
     g = world.api("a1").gate_request("lint", {"v": 1}, "team")
     world.api("a1").gate_close(g["id"])
     return {"gid": g["id"]}
+
+
+def _expired_token(world: World, clock: FixedClock) -> dict[str, Any]:
+    issued = world.services.tokens.issue(world.admin, "a2", label="short", expires_in="1h")
+    clock.advance(hours=2)
+    return {**_open(world, clock), "token": issued["token"], "token_id": issued["id"]}
+
+
+def _revoked_token(world: World, clock: FixedClock) -> dict[str, Any]:
+    issued = world.services.tokens.issue(world.admin, "a2", label="gone")
+    world.services.tokens.revoke(world.admin, "a2", issued["id"])
+    return {**_open(world, clock), "token": issued["token"], "token_id": issued["id"]}
 
 
 CASES = [
@@ -191,6 +203,31 @@ CASES = [
         setup=_open,
     ),
     Case(
+        "confidence with an exponent beyond 30 (SPEC §13: refused before it is converted)",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "yes", "confidence": "1e10000000"},
+        "confidence must be a decimal number of at most 32 characters with an exponent from -30 to 30",
+        422,
+        65,
+        setup=_open,
+    ),
+    Case(
+        "deadline_hours beyond a year (SPEC §13)",
+        "create_proposal",
+        lambda c: {"group": "team", "title": "Later?", "deadline_hours": 1e15},
+        "deadline_hours must be greater than 0 and at most 8760 (a year)",
+        422,
+        65,
+    ),
+    Case(
+        "a NUL character in a title (SPEC §13: both stores alike)",
+        "create_proposal",
+        lambda c: {"group": "team", "title": "Deploy\x00?"},
+        "title must be valid Unicode text without NUL characters; it holds a NUL character",
+        422,
+        65,
+    ),
+    Case(
         "abstain under unanimous",
         "cast_vote",
         lambda c: {"proposal_id": c["pid"], "vote": "abstain"},
@@ -247,6 +284,24 @@ CASES = [
         setup=_open,
     ),
     Case(
+        "expired token (SPEC §1 rev. 2)",
+        "get_proposal",
+        lambda c: {"proposal_id": c["pid"]},
+        "expired at 2026-01-01T13:00:00Z",
+        401,
+        77,
+        setup=_expired_token,
+    ),
+    Case(
+        "revoked token (SPEC §1 rev. 2)",
+        "cast_vote",
+        lambda c: {"proposal_id": c["pid"], "vote": "yes"},
+        "token revoked: token tok_",
+        401,
+        77,
+        setup=_revoked_token,
+    ),
+    Case(
         "missing token",
         "get_proposal",
         lambda c: {"proposal_id": c["pid"]},
@@ -275,6 +330,105 @@ CASES = [
         66,
         as_member="outsider",
         setup=_open,
+    ),
+    Case(
+        "a plain member adds a webhook",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "https://example.com/hook"},
+        "a2 may not manage group team: only its owners/admins and store administrators may",
+        403,
+        77,
+    ),
+    Case(
+        "a webhook to a loopback address",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "http://127.0.0.1:9/hook"},
+        "url 'http://127.0.0.1:9/hook' is refused: host 127.0.0.1 resolves to 127.0.0.1, a loopback, private or "
+        "link-local address (allowed only with ACCORD_ALLOW_PRIVATE_TARGETS=1)",
+        422,
+        65,
+        as_member="boss",
+    ),
+    Case(
+        "a webhook to a link-local address",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "http://169.254.169.254/latest"},
+        "host 169.254.169.254 resolves to 169.254.169.254, a loopback, private or link-local address",
+        422,
+        65,
+        as_member="boss",
+    ),
+    Case(
+        "a webhook that is not http(s)",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "ftp://example.com/hook"},
+        "url 'ftp://example.com/hook' must use http or https, not ftp",
+        422,
+        65,
+        as_member="boss",
+    ),
+    Case(
+        "a webhook event filter that is not an event type",
+        "add_webhook",
+        lambda c: {"group": "team", "url": "https://example.com/hook", "events": ["proposal.*", "gate requested"]},
+        "events filter 'gate requested' is not an event type (e.g. gate.requested), a family (proposal.*) or *",
+        422,
+        65,
+        as_member="boss",
+    ),
+]
+
+
+SLACK = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general"
+CASES += [
+    Case(
+        "a member adds a channel for another member",
+        "add_channel",
+        lambda c: {"member": "a1", "url": SLACK},
+        "a2 may not add channels for a1: a member manages its own channels, an administrator any",
+        403,
+        77,
+    ),
+    Case(
+        "a channel scheme off the allow-list",
+        "add_channel",
+        lambda c: {"member": "a2", "url": "windows://"},
+        "url scheme 'windows' is not allowed: use mail (mailto, mailtos), chat",
+        422,
+        65,
+    ),
+    Case(
+        "a channel whose server is on a private address",
+        "add_channel",
+        lambda c: {"member": "a2", "url": "json://10.0.0.7:8080/notify"},
+        "url is refused: host 10.0.0.7 resolves to 10.0.0.7, a loopback, private or link-local address "
+        "(allowed only with ACCORD_ALLOW_PRIVATE_TARGETS=1)",
+        422,
+        65,
+    ),
+    Case(
+        "a channel filter naming no notice",
+        "add_channel",
+        lambda c: {"member": "a2", "url": SLACK, "events": ["vote.cast"]},
+        "events: 'vote.cast' matches no notice; use vote.requested, vote.reminder",
+        422,
+        65,
+    ),
+    Case(
+        "a member reads another member's channels",
+        "list_channels",
+        lambda c: {"member": "a1"},
+        "a2 may not see the channels of a1",
+        403,
+        77,
+    ),
+    Case(
+        "removing a channel that is not there",
+        "remove_channel",
+        lambda c: {"member": "a2", "channel_id": "ch_nothere"},
+        "channel ch_nothere of a2 not found",
+        404,
+        66,
     ),
 ]
 
@@ -305,6 +459,7 @@ def test_refusal(
     services, world = refusal_world
     context = case.setup(world, clock)
     token = {"<wrong>": "acc_not-a-token", "<none>": None}.get(case.as_member, world.tokens.get(case.as_member))
+    token = context.pop("token", token)  # a case's own token (an expired or revoked one)
     before = _state(world)
     outcome = driver_class(services, sqlite_url).call(token, case.op, **case.args(context))
     assert not outcome.ok

@@ -53,7 +53,9 @@ def test_sequential_milestone_completes_in_order_and_closes(team: World, clock: 
     assert view["checkpoints"][3]["completed_by"] == "a2"
     assert view["checkpoints"][0]["completed_by"] == "a1"
     types = [e["type"] for e in team.services.events.audit(team.admin, ref=m["id"])]
-    assert types == ["milestone.created", *["checkpoint.completed"] * 4, "milestone.closed"]
+    # Each completion but the last makes the next checkpoint ready (SPEC §11's `checkpoint.ready`).
+    ready = ["checkpoint.completed", "checkpoint.ready"]
+    assert types == ["milestone.created", *ready * 3, "checkpoint.completed", "milestone.closed"]
 
 
 def test_completing_a_completed_checkpoint_changes_nothing_and_says_so(team: World, clock: FixedClock) -> None:

@@ -81,8 +81,8 @@ def test_vote_async_checks_the_token_in_the_votes_transaction(services: Services
     assert fields == ("ana", "no", "risky", 0.5, False, 1)
 
     before = world.api("admin").get_proposal(pid, history=True)
-    services.identity.revoke_tokens(world.admin, "ana")
-    for bad, message in ((token, "invalid token"), (None, "missing token"), ("", "missing token")):
+    services.tokens.revoke(world.admin, "ana")
+    for bad, message in ((token, "token revoked"), (None, "missing token"), ("", "missing token")):
         with pytest.raises(AuthError, match=message):
             asyncio.run(services.proposals.vote_async(bad, pid, "yes"))
     assert world.api("admin").get_proposal(pid, history=True) == before

@@ -27,9 +27,9 @@ def free_port() -> int:
 class LiveServer:
     """`accord serve`'s app on a free port, with its own Services on the store (as another process would)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, port: int | None = None) -> None:
         self.services: Services = build_services(database_url)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             create_app(self.services),
@@ -57,8 +57,8 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str) -> Iterator[LiveServer]:
-    server = LiveServer(database_url)
+def live_server(database_url: str, port: int | None = None) -> Iterator[LiveServer]:
+    server = LiveServer(database_url, port)
     server.start()
     try:
         yield server

@@ -105,6 +105,9 @@ def test_refusals_show_the_api_message_and_write_nothing(site: Site, clock: Fixe
         ({"vote": ""}, 422, "vote must be one of yes, no"),
         ({"vote": "yes", "confidence": "1.5"}, 422, "confidence"),
         ({"vote": "yes", "comment": "x" * 5000}, 422, "comment is 5000 characters; at most 4096 allowed"),
+        # SPEC §13: bounded before any conversion, and no NUL in any text
+        ({"vote": "yes", "confidence": "1e10000000"}, 422, "confidence must be a decimal number of at most 32"),
+        ({"vote": "yes", "comment": "a\x00b"}, 422, "comment must be valid Unicode text without NUL characters"),
     ]
     for data, status, message in cases:
         response = client.post(f"/proposals/{unanimous}/vote", data={"csrf": csrf, **data})

@@ -15,11 +15,17 @@ class CoreApi(ApiBase):
     def create_member(self, name: str, kind: str = "agent", admin: bool = False) -> dict[str, Any]:
         return self.services.identity.create_member(self.actor, name, kind, admin)
 
-    def issue_token(self, name: str) -> dict[str, Any]:
-        return self.services.identity.issue_token(self.actor, name)
+    def issue_token(self, name: str, label: str | None = None, expires_in: str | None = None) -> dict[str, Any]:
+        """A new token for `name`, optionally labelled and expiring (`30d`, at most 365 days); SPEC §1 rev. 2."""
+        return self.services.tokens.issue(self.actor, name, label, expires_in)
 
-    def revoke_tokens(self, name: str) -> dict[str, Any]:
-        return self.services.identity.revoke_tokens(self.actor, name)
+    def list_tokens(self, name: str) -> list[dict[str, Any]]:
+        """`name`'s tokens (ids, labels, instants, status), never the secret."""
+        return self.services.tokens.list(self.actor, name)
+
+    def revoke_token(self, name: str, token_id: str | None = None) -> dict[str, Any]:
+        """Revoke one of `name`'s tokens (`tok_…`), or all of them without `token_id`."""
+        return self.services.tokens.revoke(self.actor, name, token_id)
 
     def list_all_members(self) -> list[dict[str, Any]]:
         return self.services.identity.list_members(self.actor)

@@ -67,6 +67,9 @@ class DeliberationApi(ApiBase):
         )
 
     def sweep(self) -> dict[str, Any]:
+        """Run every due job now (deadlines, gate expiry, reminders); store administrators only (SPEC §13)."""
+        from accord.services.access import require_admin
         from accord.services.sweeper import sweep_all
 
+        require_admin(self.actor, "sweep")
         return sweep_all(self.services)

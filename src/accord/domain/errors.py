@@ -82,3 +82,19 @@ class NoStoreError(UnavailableError):
     """No Accord store has been initialised where the settings point (run `accord init`)."""
 
     code = "no_store"
+
+
+class PayloadTooLargeError(AccordError):
+    """The request body is larger than Accord reads (1 MiB, SPEC §13); nothing was read or written."""
+
+    code = "payload_too_large"
+    http_status = 413
+    exit_code = 65
+
+
+class RateLimitedError(AccordError):
+    """Too many failed sign-ins from one address (SPEC §13); `retry_after` says in how many seconds to try again."""
+
+    code = "rate_limited"
+    http_status = 429
+    exit_code = 75

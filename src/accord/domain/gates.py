@@ -8,12 +8,12 @@ later change of the group's pattern never changes a running gate (like the voter
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from typing import Any, Literal
 
+from accord.domain import limits
 from accord.domain.errors import ValidationError
 from accord.domain.numbers import as_float
 from accord.domain.proposals import Proposal, Voter
@@ -33,8 +33,8 @@ IRREVERSIBLE_TYPE, STANDARD_TYPE = "two_thirds", "majority"
 
 
 def is_irreversible(subject: str, pattern: str) -> bool:
-    """Whether the group's irreversible-subject regex matches `subject` (case-insensitive, anywhere)."""
-    return re.search(pattern, subject, re.IGNORECASE) is not None
+    """Whether the group's irreversible-subject pattern matches `subject` (RE2, case-insensitive, anywhere)."""
+    return limits.search(pattern, subject)
 
 
 def threshold_type(irreversible: bool) -> str:

@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Literal
 
 from accord.domain.errors import ValidationError
+from accord.domain.tokens import Credential
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 KINDS = ("agent", "human")
@@ -47,6 +48,9 @@ class Member:
     name: str
     kind: Kind
     is_admin: bool = False
+    # The token this member called with (None when acting without one: bootstrap, recovery, tests); feeds it
+    # holds open re-check it (SPEC §8 rev. 2). Not part of the member's identity.
+    credential: Credential | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
+from accord.domain import limits
 from accord.domain.errors import ValidationError
 
 Number = int | float | str | Fraction
 
 
 def exact(value: Number, name: str) -> Fraction:
-    """Return `value` as an exact Fraction (0.7 is 7/10), or raise ValidationError naming `name`."""
-    if isinstance(value, bool):
-        raise ValidationError(f"{name} must be a number, not a boolean", field=name)
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValidationError(f"{name} must be a finite number, got {value}", field=name)
-    try:
-        # str(float) is the shortest text that round-trips, so 0.7 -> "0.7" -> 7/10.
-        return Fraction(str(value).strip())
-    except (ValueError, ZeroDivisionError):
-        raise ValidationError(f"{name} must be a number, got {value!r}", field=name) from None
+    """Return `value` as an exact Fraction (0.7 is 7/10), or raise ValidationError naming `name`.
+
+    Bounded before any conversion (SPEC §13, `limits.decimal`): text of at most 32 characters, exponent -30..30,
+    never a boolean."""
+    return limits.decimal(value, name)
 
 
 def in_unit_interval(value: Number, name: str, *, allow_zero: bool) -> Fraction:

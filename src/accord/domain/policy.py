@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from accord.domain import limits
 from accord.domain.errors import ValidationError
 from accord.domain.gates import DEFAULT_PATTERN
 from accord.domain.proposals import MAX_HUMAN_APPROVALS
 
-MAX_PERIOD_SECONDS = 31 * 24 * 3600  # SPEC §13: timeouts and TTLs are 1 s … 31 days
+MAX_PERIOD_SECONDS = limits.MAX_TTL_SECONDS  # SPEC §13: timeouts and TTLs are 1 s … 31 days
 
 
 @dataclass(frozen=True)
@@ -34,18 +35,13 @@ class GroupPolicy:
 
 def period(value: object, field: str) -> int:
     """Whole seconds in 1 … 31 days (SPEC §13), or ValidationError naming `field` and the range."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PERIOD_SECONDS:
-        raise ValidationError(
-            f"{field} must be a whole number of seconds from 1 to {MAX_PERIOD_SECONDS} (31 days), got {value!r}",
-            field=field,
-        )
-    return value
+    return limits.ttl_seconds(value, field)
 
 
 def human_approvals(value: object, field: str) -> int:
     """A count of human approvals in 0 … 1000, or ValidationError naming `field`."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_HUMAN_APPROVALS:
         raise ValidationError(
-            f"{field} must be a whole number from 0 to {MAX_HUMAN_APPROVALS}, got {value!r}", field=field
+            f"{field} must be a whole number from 0 to {MAX_HUMAN_APPROVALS}, got {limits.shown(value)}", field=field
         )
     return value

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Literal
 
+from accord.domain import limits
 from accord.domain.errors import ConflictError, DeadlineError, ForbiddenError, ValidationError
 from accord.domain.members import Kind
 from accord.domain.numbers import Number, in_unit_interval, positive
@@ -24,6 +25,7 @@ MAX_TITLE, MAX_DESCRIPTION, MAX_COMMENT = 200, 10_000, 4_096
 MAX_EVIDENCE, MAX_EVIDENCE_ITEM = 20, 2_048
 MIN_OPTIONS, MAX_OPTIONS = 2, 64
 MAX_HUMAN_APPROVALS = 1000
+MAX_DEADLINE_HOURS = 8760  # a year (SPEC §13)
 
 Status = Literal["open", "escalated", "finalized", "cancelled"]
 Choice = str | tuple[str, ...]
@@ -153,9 +155,7 @@ def build_rules(spec: ProposalSpec) -> Rules:
 
     raw_quorum = pick("quorum", None)
     quorum = None if raw_quorum is None else in_unit_interval(raw_quorum, "quorum", allow_zero=False)
-    min_votes = pick("min_votes", 0)
-    if isinstance(min_votes, bool) or not isinstance(min_votes, int) or min_votes < 0:
-        raise ValidationError(f"min_votes must be a whole number ≥ 0, got {min_votes!r}", field="min_votes")
+    min_votes = limits.integer(pick("min_votes", 0), "min_votes")
 
     allow_abstain = bool(pick("allow_abstain", True))
     if threshold_type == "unanimous":
@@ -173,6 +173,14 @@ def build_rules(spec: ProposalSpec) -> Rules:
         allow_abstain=allow_abstain,
         min_human_approvals=humans,
     )
+
+
+def check_confidence(confidence: Number | None) -> Fraction:
+    """A ballot's confidence, exactly: 0.0-1.0, 1 when not given (SPEC §2.2, bounded as SPEC §13 says)."""
+    try:
+        return Fraction(1) if confidence is None else in_unit_interval(confidence, "confidence", allow_zero=True)
+    except ValidationError as exc:  # seed 001's rule id, so scripts and models can look it up
+        raise ValidationError(f"CONS-003: {exc.message}", **exc.details) from None
 
 
 def check_human_approvals(value: object, voting_type: str) -> int:
@@ -262,6 +270,13 @@ def resolve_deadline(spec: ProposalSpec, now: datetime) -> datetime | None:
         raise ValidationError("give deadline or deadline_hours, not both", field="deadline")
     if spec.deadline_hours is not None:
         hours = positive(spec.deadline_hours, "deadline_hours")
+        if hours > MAX_DEADLINE_HOURS:
+            raise ValidationError(
+                f"deadline_hours must be greater than 0 and at most {MAX_DEADLINE_HOURS} (a year), "
+                f"got {limits.shown(spec.deadline_hours)}",
+                field="deadline_hours",
+                allowed=f"greater than 0 and at most {MAX_DEADLINE_HOURS}",
+            )
         return now + timedelta(seconds=float(hours * 3600))
     if spec.deadline is not None:
         if spec.deadline.tzinfo is None:
@@ -434,10 +449,7 @@ class Proposal:
             raise ValidationError(
                 f"comment is {len(comment)} characters; at most {MAX_COMMENT} allowed", field="comment"
             )
-        try:
-            conf = Fraction(1) if confidence is None else in_unit_interval(confidence, "confidence", allow_zero=True)
-        except ValidationError as exc:  # seed 001's rule id, so scripts and models can look it up
-            raise ValidationError(f"CONS-003: {exc.message}", **exc.details) from None
+        conf = check_confidence(confidence)
         ballot = Ballot(
             voter=voter,
             choice=choice,

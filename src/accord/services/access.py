@@ -20,6 +20,12 @@ def require_group(uow: UnitOfWork, actor: Member, group: str) -> Membership | No
     return membership
 
 
+def require_admin(actor: Member, what: str) -> None:
+    """ForbiddenError (403, exit 77) unless `actor` is a store administrator."""
+    if not actor.is_admin:
+        raise ForbiddenError(f"{actor.name} may not {what}: only store administrators may")
+
+
 def manages(actor: Member, membership: Membership | None) -> bool:
     return actor.is_admin or (membership is not None and membership.manages)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,9 +32,13 @@ class Context:
     # Where private signing keys live (None: in the store) and who issues receipts (the `iss` claim), SPEC §12.
     key_file: str | None = None
     issuer: str = "http://127.0.0.1:8000"
+    # Outbox targets (SPEC §11): whether hosts resolving to loopback/private/link-local addresses may be sent to.
+    allow_private_targets: bool = False
     _group_commit: GroupCommit | None = field(default=None, init=False, repr=False, compare=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _deciding: int = field(default=0, init=False, repr=False, compare=False)
+    # token id -> the minute this process last wrote its `last_used_at` (at most one write a minute, SPEC §1)
+    _uses: dict[str, datetime] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """A new unit of work; committing it wakes this process's waiters at once."""
@@ -86,6 +90,21 @@ class Context:
     def decision_under_way(self) -> bool:
         return self._deciding > 0
 
+    def claim_use(self, token_id: str, minute: datetime) -> bool:
+        """True for the first caller in this process to note `token_id`'s use in `minute`."""
+        with self._guard:
+            last = self._uses.get(token_id)
+            if last is not None and last >= minute:
+                return False
+            if len(self._uses) > 100_000:  # a bound on memory; at worst one more write a minute per token
+                self._uses.clear()
+            self._uses[token_id] = minute
+            return True
+
+    def forget_use(self, token_id: str) -> None:
+        with self._guard:
+            self._uses.pop(token_id, None)
+
 
 S = TypeVar("S", bound="HasContext")
 P = ParamSpec("P")
@@ -114,11 +133,15 @@ def record(
     actor: str | None,
     group: str | None,
     ref: str | None,
+    readers: Iterable[str] | None = None,
     **data: Any,
 ) -> PendingEvent:
     """Append an event in the caller's transaction (it commits, or vanishes, with the change); its id and
-    hash are set when the transaction commits (`uow.events.after_flush` runs work that needs them)."""
-    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=chainable(jsonable(data)))
+    hash are set when the transaction commits (`uow.events.after_flush` runs work that needs them). With
+    `readers`, only those members (and store administrators) see it in any feed (SPEC §8 rev. 2)."""
+    data = chainable(jsonable(data))
+    restricted = None if readers is None else frozenset(readers)
+    return uow.events.append(type, at=at, actor=actor, group=group, ref=ref, data=data, readers=restricted)
 
 
 def jsonable(value: Any) -> Any:

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from accord.domain import limits
 from accord.domain.errors import ValidationError
 from accord.domain.members import Member
+from accord.services import holding
 from accord.services.access import visible_groups
 from accord.services.context import Context
 from accord.storage.notify import Subscription
@@ -42,11 +44,13 @@ class SharedEvent:
     """One committed event as every feed shows it, built once; `encoded(fn)` memoizes a face's encoding of it
     (an SSE message), so a thousand streams write the same bytes encoded once."""
 
-    def __init__(self, row: dict[str, Any]) -> None:
+    def __init__(self, row: dict[str, Any], readers: set[str] | None = None) -> None:
         self.view = event_view(row)
         self.id: int = self.view["id"]
         self.group: str | None = self.view["group"]
         self.type: str = self.view["type"]
+        self.ref: str | None = self.view["ref"]
+        self.readers = readers  # a direct message's events: its two members only (None: the whole group)
         self._encoded: dict[Callable[[dict[str, Any]], bytes], bytes] = {}
 
     def encoded(self, encode: Callable[[dict[str, Any]], bytes]) -> bytes:
@@ -56,10 +60,20 @@ class SharedEvent:
         return found
 
 
-def event_visible(event: SharedEvent, groups: Sequence[str] | None) -> bool:
+def event_visible(event: SharedEvent, groups: Sequence[str] | None, viewer: str | None = None) -> bool:
     """The per-caller check of the shared feed: an event of one of the caller's groups (None: an administrator,
-    every event), exactly what `EventRepository.since` selects for that caller."""
-    return groups is None or (event.group is not None and event.group in groups)
+    every event) and, when restricted to some readers, `viewer` among them; exactly what `EventRepository.since`
+    selects for that caller."""
+    if groups is None:
+        return True
+    if event.group is None or event.group not in groups:
+        return False
+    return event.readers is None or viewer is None or viewer in event.readers
+
+
+def ends_hold(ref: str | None, actor: Member) -> bool:
+    """Whether an event may end `actor`'s hold of a feed: one about its tokens (`member:<name>`)."""
+    return ref is not None and ref in holding.watch_refs(actor)
 
 
 def changes_visibility(event: SharedEvent) -> bool:
@@ -100,11 +114,12 @@ class EventService:
     ) -> list[dict[str, Any]]:
         """Events of the caller's groups after id `after`, oldest first (every event for an administrator);
         with `latest`, the newest `limit` of them, still oldest first."""
-        if after < 0 or not 1 <= limit <= 500:
-            raise ValidationError("after must be ≥ 0 and limit 1-500", field="after")
+        limits.integer(after, "after")
+        limits.integer(limit, "limit", low=1, high=500)
         with self.ctx.uow(write=False) as uow:
             groups = visible_groups(uow, actor)
-            rows = uow.events.since(after, groups, limit, ref, latest=latest)
+            viewer = None if actor.is_admin else actor.name  # a direct message's events: its two members only
+            rows = uow.events.since(after, groups, limit, ref, latest=latest, viewer=viewer)
         return [event_view(r) for r in rows]
 
     def feed(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:
@@ -113,22 +128,28 @@ class EventService:
         end = time.monotonic() + wait
         with self.ctx.hub.subscribe(None) as sub:
             while True:
-                events = self.since(actor, after, limit)
+                events = self._held_since(actor, after, limit)
                 remaining = end - time.monotonic()
                 if events or remaining <= 0:
                     return events
-                sub.wait(remaining)
+                sub.wait(holding.cap(self.ctx, actor, remaining))
 
     async def feed_async(self, actor: Member, after: int, wait: float, limit: int = 100) -> list[dict[str, Any]]:
         _check_wait(wait)
         end = time.monotonic() + wait
         with self.ctx.hub.subscribe(None) as sub:
             while True:
-                events = await asyncio.to_thread(self.since, actor, after, limit)
+                events = await asyncio.to_thread(self._held_since, actor, after, limit)
                 remaining = end - time.monotonic()
                 if events or remaining <= 0:
                     return events
-                await sub.wait_async(remaining)
+                await sub.wait_async(holding.cap(self.ctx, actor, remaining))
+
+    def _held_since(self, actor: Member, after: int, limit: int) -> list[dict[str, Any]]:
+        """A held feed's read: AuthError once the caller's token was revoked or expired (SPEC §8 rev. 2); a
+        group the caller left drops out of `since` by itself."""
+        holding.check(self.ctx, actor)
+        return self.since(actor, after, limit)
 
     async def stream(
         self, actor: Member, after: int, encode: Callable[[dict[str, Any]], bytes], wait: float = 10
@@ -139,18 +160,23 @@ class EventService:
         Shared (SPEC §8 rev. 2): the live part comes from one tail per process and event loop that reads each
         new event once and encodes it once for every stream; each stream shows only what its caller may see
         (`event_visible`), re-reading the caller's groups whenever a membership changes. A stream further behind
-        than the tail reads on its own until it catches up. ValidationError for `after` < 0."""
+        than the tail reads on its own until it catches up. ValidationError for `after` < 0.
+
+        Held (SPEC §8 rev. 2): raises the AuthError the stream ends with once the caller's token is revoked (an
+        event about its tokens makes it check) or expires (no sleep goes past the expiry instant); a group it
+        left drops out of what it shows."""
         if after < 0:
             raise ValidationError("after must be ≥ 0", field="after")
         loop = asyncio.get_running_loop()
         tail = await self._join(loop)
         cursor = after
+        viewer = None if actor.is_admin else actor.name
         try:
             groups = await asyncio.to_thread(self._groups, actor)
             while True:
                 if cursor < tail.oldest():  # behind the tail: catch up with the caller's own reads
                     floor = tail.oldest()
-                    rows = await asyncio.to_thread(self.since, actor, cursor, TAIL_READ)
+                    rows = await asyncio.to_thread(self._held_since, actor, cursor, TAIL_READ)
                     caught_up = len(rows) < TAIL_READ
                     for row in rows:
                         if row["id"] > floor:  # from here on the tail has it
@@ -166,15 +192,18 @@ class EventService:
                     if tail.arrived is None or tail.arrived.done():
                         tail.arrived = loop.create_future()
                     try:
-                        await asyncio.wait_for(asyncio.shield(tail.arrived), timeout=wait)
+                        await asyncio.wait_for(asyncio.shield(tail.arrived), timeout=holding.cap(self.ctx, actor, wait))
                     except TimeoutError:
+                        holding.unexpired(self.ctx, actor)  # no read: the expiry instant
                         yield cursor, None
                     continue
                 for event in fresh:
+                    if ends_hold(event.ref, actor):
+                        await asyncio.to_thread(holding.check, self.ctx, actor)
                     if changes_visibility(event):
                         groups = await asyncio.to_thread(self._groups, actor)
                     cursor = event.id
-                    if event_visible(event, groups):
+                    if event_visible(event, groups, viewer):
                         yield cursor, event.encoded(encode)
         finally:
             self._leave(loop, tail)
@@ -219,7 +248,9 @@ class EventService:
 
     def _read_after(self, after: int) -> list[SharedEvent]:
         with self.ctx.uow(write=False) as uow:
-            return [SharedEvent(r) for r in uow.events.since(after, None, TAIL_READ)]
+            rows = uow.events.since(after, None, TAIL_READ)
+            readers = uow.events.readers([r["id"] for r in rows])
+        return [SharedEvent(r, readers.get(r["id"])) for r in rows]
 
     async def _follow(self, tail: _Tail, sub: Subscription) -> None:
         """The tail's one reader: on each wake, read what committed since its top, once, for every feed."""
@@ -247,12 +278,10 @@ class EventService:
         the first `limit` after id `after`, or with `latest` = N the newest N (1-500; `tail` of the log).
         ValidationError naming the field when out of range."""
         if latest is not None:
-            if isinstance(latest, bool) or not 1 <= latest <= 500:
-                raise ValidationError(f"latest must be 1-500, got {latest}", field="latest")
+            limits.integer(latest, "latest", low=1, high=500)
             return self.since(actor, after, latest, ref, latest=True)
         return self.since(actor, after, limit, ref)
 
 
 def _check_wait(wait: float) -> None:
-    if not 0 <= wait <= MAX_FEED_WAIT:
-        raise ValidationError(f"wait must be 0-{MAX_FEED_WAIT} seconds, got {wait}", field="wait")
+    limits.wait_seconds(wait, "wait", high=MAX_FEED_WAIT)

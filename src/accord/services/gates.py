@@ -16,11 +16,13 @@ from accord.domain.inbox import check_payload
 from accord.domain.members import Member
 from accord.domain.proposals import Proposal, ProposalSpec
 from accord.domain.tally import tally
+from accord.services import holding
 from accord.services.access import require_group, visible_groups
 from accord.services.context import Context, decision, record
 from accord.services.fanout import IDLE_RECHECK_SECONDS, Reading, Shared, WaitBoard
 from accord.services.notices import SYSTEM, send_system
 from accord.services.proposals import ProposalService, check_limit, iso
+from accord.storage.reach_repository import ReachRepository
 from accord.storage.uow import UnitOfWork
 
 MAX_WAIT_SECONDS = 3600
@@ -101,6 +103,7 @@ class GateService:
             self._watch_read,
             lambda rid: NotFoundError(f"gate request {rid} not found", request_id=rid),
             ctx.decision_under_way,
+            [lambda caller, _reading: holding.unexpired(ctx, caller)],  # no read: the expiry instant
         )
 
     # -- finding -------------------------------------------------------------------------------------------
@@ -234,6 +237,16 @@ class GateService:
         status, reason = rules.at_timeout(p, rules.count(p))
         assert p.deadline is not None
         self._freeze(uow, p, status, reason, by=SYSTEM, at=p.deadline, method="timeout", now=now)
+
+    def sweep(self) -> dict[str, Any]:
+        """Close every gate whose timeout passed while nobody looked (the sweeper's share), so its requester is
+        told at its expiry (SPEC §11 `gate.decided`). Idempotent; returns {at, expired: [ids]}."""
+        now = self.ctx.now()
+        with self.ctx.uow(write=False) as uow:
+            due = ReachRepository(uow.conn).gates_past_timeout(now)
+        for request_id in due:
+            self._settle(request_id)
+        return {"at": now.isoformat(), "expired": due}
 
     def _settle(self, request_id: str) -> None:
         """Close the gate now if it timed out while nobody looked (a read noticing it writes it)."""
@@ -527,13 +540,14 @@ class GateService:
         request_id = self._resolve(actor, subject, group)
         if isinstance(request_id, dict):
             return request_id
-        with self.ctx.hub.subscribe([request_id]) as sub:
+        refs = [request_id, *holding.watch_refs(actor, holding.group_of(self.ctx, request_id))]
+        with self.ctx.hub.subscribe(refs) as sub:
             while True:
-                view = self._read(actor, request_id)
+                view = self._held_read(actor, request_id)
                 remaining = end - time.monotonic()
                 if view["status"] in rules.DECIDED or remaining <= 0:
                     return {**view, "timed_out": view["status"] not in rules.DECIDED}
-                sub.wait(self._sleep_for(view, remaining))
+                sub.wait(holding.cap(self.ctx, actor, self._sleep_for(view, remaining)))
 
     async def wait_async(
         self, actor: Member, subject: str, timeout: float = 300, group: str | None = None
@@ -552,16 +566,20 @@ class GateService:
         request_id = await asyncio.to_thread(self._resolve, actor, subject, group)
         if isinstance(request_id, dict):
             return Shared(request_id)
-        view = await asyncio.to_thread(self._read, actor, request_id)  # the caller's own check and fast path
-        if view["status"] in rules.DECIDED or timeout == 0:
+        group = await asyncio.to_thread(holding.group_of, self.ctx, request_id)
+        # The caller's own watch (its token, its membership), before its first read: no refusal is missed.
+        with self.ctx.hub.subscribe(holding.watch_refs(actor, group)) as held:
+            view = await asyncio.to_thread(self._held_read, actor, request_id)  # its own check, the fast path
+            if view["status"] in rules.DECIDED or timeout == 0:
+                return Shared({**view, "timed_out": view["status"] not in rules.DECIDED})
+            shared = self.waits.wait(request_id, end - time.monotonic())
+            reading = await holding.race(self.ctx, actor, group, held, shared, lambda: self.waits.refusal(request_id))
+            if reading is not None:
+                self.waits.admit(actor, reading, request_id)
+                if not (actor.is_admin or actor.name == reading.state.created_by):
+                    return reading.shared
+            view = await asyncio.to_thread(self._held_read, actor, request_id)
             return Shared({**view, "timed_out": view["status"] not in rules.DECIDED})
-        reading = await self.waits.wait(request_id, end - time.monotonic())
-        if reading is not None:
-            self.waits.admit(actor, reading, request_id)
-            if not (actor.is_admin or actor.name == reading.state.created_by):
-                return reading.shared
-        view = await asyncio.to_thread(self._read, actor, request_id)
-        return Shared({**view, "timed_out": view["status"] not in rules.DECIDED})
 
     def _watch_read(self, request_id: str) -> Reading:
         """The gate as any member other than its requester sees it, read once for every waiter (no caller: each is
@@ -587,6 +605,11 @@ class GateService:
             sleep=None if decided else self._sleep_for(view, IDLE_RECHECK_SECONDS),
             state=p,
         )
+
+    def _held_read(self, actor: Member, request_id: str) -> dict[str, Any]:
+        """A wait's read: the token still good (401 otherwise), the member still in the group (404)."""
+        holding.check(self.ctx, actor)
+        return self._read(actor, request_id)
 
 
 def _title(subject: str) -> str:

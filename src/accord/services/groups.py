@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from accord.domain import limits
 from accord.domain.errors import ConflictError, NotFoundError, ValidationError
 from accord.domain.members import Member, Membership, VotingSettings, check_role, check_slug
 from accord.domain.numbers import Number, positive
@@ -153,13 +153,7 @@ class GroupService:
         field, NotFoundError for a group the caller cannot see, ForbiddenError for a non-manager."""
         values: dict[str, Any] = {}
         if irreversible_pattern is not None:
-            try:
-                re.compile(irreversible_pattern)
-            except re.error as exc:
-                raise ValidationError(
-                    f"irreversible_pattern is not a valid regex: {exc}", field="irreversible_pattern"
-                ) from None
-            values["irreversible_pattern"] = irreversible_pattern
+            values["irreversible_pattern"] = limits.pattern(irreversible_pattern, "irreversible_pattern")
         for field, value in (
             ("default_timeout_seconds", default_timeout_seconds),
             ("receipt_ttl_seconds", receipt_ttl_seconds),

@@ -10,6 +10,7 @@ from typing import Any
 from accord.domain import inbox as rules
 from accord.domain.errors import NotFoundError, ValidationError
 from accord.domain.members import Member
+from accord.services import holding
 from accord.services.access import require_group, visible_groups
 from accord.services.context import Context, record
 from accord.services.ids import new_id
@@ -60,6 +61,14 @@ def message_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
+def readers_of(message: dict[str, Any]) -> tuple[str, str] | None:
+    """Who may read events about `message`: its sender and recipient for a direct message, None (the whole
+    group) for one sent to `*` (SPEC §8 rev. 2)."""
+    if message["recipient"] == "*":
+        return None
+    return (message["sender"], message["recipient"])
+
+
 def deliver(
     uow: UnitOfWork,
     *,
@@ -100,6 +109,7 @@ def deliver(
             actor=sender,
             group=group,
             ref=f"inbox:{member}",
+            readers=(sender, member),
             message_id=message_id,
             message_type=type,
             to=member,
@@ -192,6 +202,7 @@ class InboxService:
                 actor=actor.name,
                 group=row["group_name"],
                 ref=f"message:{row['id']}",
+                readers=readers_of(row),
                 message_id=row["id"],
                 by=actor.name,
             )
@@ -216,13 +227,14 @@ class InboxService:
         With `wait`, block up to that many seconds for one to arrive; wakes on the event, not by polling."""
         wait, type, subject = _check_recv(wait, type, subject)
         end = time.monotonic() + wait
-        with self.ctx.hub.subscribe([f"inbox:{actor.name}"]) as sub:
+        with self.ctx.hub.subscribe([f"inbox:{actor.name}", *holding.watch_refs(actor)]) as sub:
             while True:
+                holding.check(self.ctx, actor)
                 message = self._take(actor, type, subject)
                 remaining = end - time.monotonic()
                 if message is not None or remaining <= 0:
                     return message
-                sub.wait(self._next_wake(actor, remaining))
+                sub.wait(holding.cap(self.ctx, actor, self._next_wake(actor, remaining)))
 
     async def recv_async(
         self, actor: Member, wait: float = 0, *, type: str | None = None, subject: str | None = None
@@ -230,13 +242,15 @@ class InboxService:
         """`recv` for async faces: the event loop keeps serving while this waits."""
         wait, type, subject = _check_recv(wait, type, subject)
         end = time.monotonic() + wait
-        with self.ctx.hub.subscribe([f"inbox:{actor.name}"]) as sub:
+        with self.ctx.hub.subscribe([f"inbox:{actor.name}", *holding.watch_refs(actor)]) as sub:
             while True:
+                await asyncio.to_thread(holding.check, self.ctx, actor)
                 message = await asyncio.to_thread(self._take, actor, type, subject)
                 remaining = end - time.monotonic()
                 if message is not None or remaining <= 0:
                     return message
-                await sub.wait_async(await asyncio.to_thread(self._next_wake, actor, remaining))
+                next_wake = await asyncio.to_thread(self._next_wake, actor, remaining)
+                await sub.wait_async(holding.cap(self.ctx, actor, next_wake))
 
     def peek(self, actor: Member, *, type: str | None = None, subject: str | None = None) -> dict[str, Any] | None:
         """The message `recv` would return next, without consuming it."""
@@ -275,6 +289,7 @@ class InboxService:
                     actor=actor.name,
                     group=row["group_name"],
                     ref=f"message:{message_id}",
+                    readers=readers_of(row),
                     message_id=message_id,
                     by=actor.name,
                     marked_read=True,
@@ -316,6 +331,7 @@ class InboxService:
                 actor=actor.name,
                 group=row["group_name"],
                 ref=f"message:{message_id}",
+                readers=readers_of(row),
                 message_id=message_id,
                 until=until,
             )
@@ -339,6 +355,7 @@ class InboxService:
                 actor=actor.name,
                 group=row["group_name"],
                 ref=f"message:{message_id}",
+                readers=readers_of(row),
                 message_id=message_id,
             )
             self._respond(uow, actor, row, response, now)
@@ -383,6 +400,7 @@ class InboxService:
                 actor=actor.name,
                 group=row["group_name"],
                 ref=f"message:{message_id}",
+                readers=readers_of(row),
                 message_id=message_id,
             )
             for member in repo.unread_recipients(message_id):  # wake their waiting `recv`s
@@ -393,6 +411,7 @@ class InboxService:
                     actor=actor.name,
                     group=row["group_name"],
                     ref=f"inbox:{member}",
+                    readers=readers_of(row),
                     message_id=message_id,
                 )
             uow.commit()

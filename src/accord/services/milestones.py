@@ -7,6 +7,7 @@ its linked proposal, its dependents and the milestone's counters, never the whol
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from accord.domain.dag import consensus_state, describe_cycle, find_cycle
@@ -26,11 +27,14 @@ from accord.domain.milestones import (
 )
 from accord.services.access import require_group, visible_groups
 from accord.services.completion_gates import require_gate_closed
+from accord.services.context import record
 from accord.services.ids import new_id
 from accord.services.milestone_approvals import MilestoneApprovals
 from accord.services.milestone_base import note, repo
 from accord.services.milestone_changes import MilestoneChanges
 from accord.services.milestone_views import checkpoint_view, label, sort_deps, summary_view
+from accord.storage.milestone_repository import MilestoneRepository
+from accord.storage.uow import UnitOfWork
 
 ANALYZE_AFTER = 500  # checkpoints created at once
 
@@ -186,10 +190,31 @@ class MilestoneService(MilestoneApprovals, MilestoneChanges):
             if closed:
                 note(uow, "milestone.closed", m, actor, now, title=m.title)
             unblocked = r.unblocked_by(cp.id)
+            self._note_ready(uow, r, unblocked, actor, now)
             deps = [Node(n.id, n.milestone_id, n.order, True) for n in deps]
             result = self._completed(m, cp, deps, proposal, already=False, closed=closed, unblocked=unblocked)
             uow.commit()
         return result
+
+    @staticmethod
+    def _note_ready(uow: UnitOfWork, r: MilestoneRepository, ready: list[Node], actor: Member, now: datetime) -> None:
+        """Event `checkpoint.ready` for each checkpoint whose last dependency just completed (SPEC §11), in its own
+        milestone's group (a cross-milestone dependent may live in another)."""
+        titles = r.titles([n.id for n in ready]) if ready else {}
+        for node in ready:
+            about = titles.get(node.id, {})
+            record(
+                uow,
+                "checkpoint.ready",
+                at=now,
+                actor=actor.name,
+                group=about.get("group_name"),
+                ref=node.milestone_id,
+                milestone_id=node.milestone_id,
+                checkpoint_id=node.id,
+                order=node.order,
+                title=about.get("title"),
+            )
 
     @staticmethod
     def _check_approval(m: Milestone, cp: Checkpoint, status: str, outcome: str | None) -> None:

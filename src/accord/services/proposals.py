@@ -7,32 +7,36 @@ import time
 from datetime import datetime
 from typing import Any
 
+from accord.domain import limits
 from accord.domain.closing import closability
 from accord.domain.errors import NotFoundError, ValidationError
 from accord.domain.members import Member
 from accord.domain.proposals import (
     Proposal,
     ProposalSpec,
+    Rules,
     Voter,
     build_rules,
     check_approvers,
     check_close_at_deadline,
+    check_confidence,
     check_strategies,
     check_text,
     resolve_deadline,
 )
+from accord.services import holding
 from accord.services.access import manages, require_group, visible_groups
 from accord.services.context import Context, decision, record
 from accord.services.fanout import IDLE_RECHECK_SECONDS, Reading, Shared, WaitBoard
 from accord.services.finalizing import Finalizing, due, refuse_gate
-from accord.services.identity import member_for_token, require_token
+from accord.services.identity import member_for_token, note_use, require_token
 from accord.services.ids import new_id
 from accord.services.notices import send_system
 from accord.services.proposal_views import iso, proposal_view
 from accord.services.receipts import ReceiptService
 from accord.storage.uow import UnitOfWork
 
-MAX_WAIT_SECONDS = 3600
+MAX_WAIT_SECONDS = limits.MAX_WAIT_SECONDS
 STATUSES = ("open", "escalated", "finalized", "cancelled")
 MAX_LIMIT = 500
 
@@ -69,7 +73,7 @@ def summary_view(r: dict[str, Any]) -> dict[str, Any]:
 
 def check_limit(limit: object) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError(f"limit must be 1-{MAX_LIMIT}, got {limit!r}", field="limit")
+        raise ValidationError(f"limit must be 1-{MAX_LIMIT}, got {limits.shown(limit)}", field="limit")
     return limit
 
 
@@ -83,6 +87,7 @@ class ProposalService(Finalizing):
             self._watch_read,
             lambda pid: NotFoundError(f"proposal {pid} not found", proposal_id=pid),
             ctx.decision_under_way,
+            [lambda caller, _reading: holding.unexpired(ctx, caller)],  # no read: the expiry instant
         )
 
     # -- reading -------------------------------------------------------------------------------------------
@@ -199,6 +204,7 @@ class ProposalService(Finalizing):
     ) -> dict[str, Any]:
         """Open a proposal in `spec.group`; its eligible voters are the group's members as they are now."""
         now = self.ctx.now()
+        _check_spec(spec, now)  # refused before the write begins: a bad field never waits for, or holds, the lock
         with self.ctx.uow() as uow:
             p = self.open_in(uow, actor, spec, kind=kind, payload=payload, now=now)
             uow.commit()
@@ -216,13 +222,7 @@ class ProposalService(Finalizing):
         payload_digest: str | None = None,
     ) -> Proposal:
         """`create` inside the caller's unit of work (a milestone and its consensus proposals commit together)."""
-        check_text(spec.title, spec.description or "")
-        rules = build_rules(spec)
-        strategies = check_strategies(spec.on_no_consensus)
-        deadline = resolve_deadline(spec, now)
-        max_rounds = 2 if spec.max_rounds is None else spec.max_rounds
-        if max_rounds < 1:
-            raise ValidationError("max_rounds must be at least 1 (round 1 is the first vote)", field="max_rounds")
+        rules, strategies, deadline, max_rounds = _check_spec(spec, now)
         subject = spec.subject.strip() if spec.subject and spec.subject.strip() else None
         if subject is not None and len(subject) > 500:
             raise ValidationError("subject is longer than 500 characters", field="subject")
@@ -314,6 +314,7 @@ class ProposalService(Finalizing):
         evidence: list[str] | None = None,
     ) -> dict[str, Any]:
         """Cast (or replace) the caller's vote; returns the ballot as recorded."""
+        _check_vote_input(proposal_id, vote, comment, confidence, evidence)
         return self.ctx.write(lambda uow: self._cast(uow, actor, proposal_id, vote, comment, confidence, evidence))
 
     async def vote_async(
@@ -329,9 +330,17 @@ class ProposalService(Finalizing):
         """`vote` for async faces, as the holder of `token`, checked inside the vote's own transaction
         (AuthError for a missing, unknown or revoked token, then the same refusals as `vote`)."""
         require_token(token)
-        return await self.ctx.write_async(
-            lambda uow: self._cast(uow, member_for_token(uow, token), proposal_id, vote, comment, confidence, evidence)
-        )
+        _check_vote_input(proposal_id, vote, comment, confidence, evidence)
+        voters: list[Member] = []
+
+        def cast(uow: UnitOfWork) -> dict[str, Any]:
+            voters.append(member_for_token(uow, token, self.ctx.now()))
+            return self._cast(uow, voters[-1], proposal_id, vote, comment, confidence, evidence)
+
+        result = await self.ctx.write_async(cast)
+        if voters[-1].credential is not None and voters[-1].credential.use_due(self.ctx.now()):
+            await asyncio.to_thread(note_use, self.ctx, voters[-1])  # once a minute, after the vote's commit
+        return result
 
     def _cast(
         self,
@@ -420,13 +429,14 @@ class ProposalService(Finalizing):
         `close_at_deadline` proposal is finalized at its deadline instant, waking the wait then."""
         timeout = _check_timeout(timeout)
         deadline = time.monotonic() + timeout
-        with self.ctx.hub.subscribe([proposal_id]) as sub:
+        refs = [proposal_id, *holding.watch_refs(actor, holding.group_of(self.ctx, proposal_id))]
+        with self.ctx.hub.subscribe(refs) as sub:
             while True:
-                view = self.get(actor, proposal_id)
+                view = self._held_read(actor, proposal_id)
                 remaining = deadline - time.monotonic()
                 if view["status"] != "open" or remaining <= 0:
                     return {**view, "timed_out": view["status"] == "open"}
-                sub.wait(self._sleep_for(view, remaining))
+                sub.wait(holding.cap(self.ctx, actor, self._sleep_for(view, remaining)))
 
     async def wait_async(self, actor: Member, proposal_id: str, timeout: float) -> dict[str, Any]:
         """`wait` for async faces: the event loop keeps serving while this waits (a copy of `wait_shared`'s view)."""
@@ -439,15 +449,19 @@ class ProposalService(Finalizing):
         ValidationError (timeout outside 0-3600), NotFoundError (not visible)."""
         timeout = _check_timeout(timeout)
         deadline = time.monotonic() + timeout
-        view = await asyncio.to_thread(self.get, actor, proposal_id)  # the caller's own check, and the fast path
-        if view["status"] != "open" or timeout == 0:
-            return Shared({**view, "timed_out": view["status"] == "open"})
-        reading = await self.waits.wait(proposal_id, deadline - time.monotonic())
-        if reading is None:
-            view = await asyncio.to_thread(self.get, actor, proposal_id)
-            return Shared({**view, "timed_out": view["status"] == "open"})
-        self.waits.admit(actor, reading, proposal_id)
-        return reading.shared
+        group = await asyncio.to_thread(holding.group_of, self.ctx, proposal_id)
+        # The caller's own watch (its token, its membership), before its first read: no refusal is missed.
+        with self.ctx.hub.subscribe(holding.watch_refs(actor, group)) as held:
+            view = await asyncio.to_thread(self._held_read, actor, proposal_id)  # its own check, the fast path
+            if view["status"] != "open" or timeout == 0:
+                return Shared({**view, "timed_out": view["status"] == "open"})
+            shared = self.waits.wait(proposal_id, deadline - time.monotonic())
+            reading = await holding.race(self.ctx, actor, group, held, shared, lambda: self.waits.refusal(proposal_id))
+            if reading is None:
+                view = await asyncio.to_thread(self._held_read, actor, proposal_id)
+                return Shared({**view, "timed_out": view["status"] == "open"})
+            self.waits.admit(actor, reading, proposal_id)
+            return reading.shared
 
     def _watch_read(self, proposal_id: str) -> Reading:
         """The proposal as a waiter sees it, read once for all of them (no caller: each is checked by `admit`)."""
@@ -471,6 +485,11 @@ class ProposalService(Finalizing):
             state=p,
         )
 
+    def _held_read(self, actor: Member, proposal_id: str) -> dict[str, Any]:
+        """A wait's read: the token still good (401 otherwise), the member still in the group (404)."""
+        holding.check(self.ctx, actor)
+        return self.get(actor, proposal_id)
+
     def _sleep_for(self, view: dict[str, Any], remaining: float) -> float:
         """Sleep until the next event, but for a `close_at_deadline` proposal no longer than its deadline."""
         if not view.get("close_at_deadline") or view.get("deadline") is None:
@@ -479,7 +498,25 @@ class ProposalService(Finalizing):
         return max(0.0, min(remaining, until.total_seconds() + 0.001))
 
 
+def _check_spec(spec: ProposalSpec, now: datetime) -> tuple[Rules, tuple[str, ...], datetime | None, int]:
+    """The rules of a new proposal's own fields (pure: no store read): its rules, no-consensus strategies,
+    deadline and max_rounds, or the ValidationError naming the field."""
+    check_text(spec.title, spec.description or "")
+    rules = build_rules(spec)
+    strategies = check_strategies(spec.on_no_consensus)
+    deadline = resolve_deadline(spec, now)
+    max_rounds = 2 if spec.max_rounds is None else limits.integer(spec.max_rounds, "max_rounds", low=1)
+    return rules, strategies, deadline, max_rounds
+
+
+def _check_vote_input(
+    proposal_id: str, vote: object, comment: str | None, confidence: float | str | None, evidence: list[str] | None
+) -> None:
+    """SPEC §13's bounded checks of a ballot, made before the write transaction is entered (a refused confidence
+    never holds the store's writer)."""
+    limits.check_input({"proposal_id": proposal_id, "vote": vote, "comment": comment, "evidence": evidence}, "")
+    check_confidence(confidence)
+
+
 def _check_timeout(timeout: float) -> float:
-    if not 0 <= timeout <= MAX_WAIT_SECONDS:
-        raise ValidationError(f"timeout must be 0-{MAX_WAIT_SECONDS} seconds, got {timeout}", field="timeout")
-    return float(timeout)
+    return limits.wait_seconds(timeout, "timeout", high=MAX_WAIT_SECONDS)

@@ -5,20 +5,23 @@ the flush takes a transaction-scoped advisory lock, reads the head, numbers and 
 and inserts them; the lock is held from there to COMMIT only, so an event that commits later never gets a
 lower id and nothing reading `after=` skips one (SPEC §8). On SQLite the writer lock of the whole
 transaction already orders them. Work that needs an event's id or hash (a receipt binds the decision's event
-hash) runs in `after_flush`, still inside the transaction.
+hash) runs in `after_flush`, still inside the transaction. Observers registered on an engine (`observe`) see
+every flushed batch there, also inside the transaction: the outbox writes its deliveries that way (SPEC §11).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import Engine, bindparam, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from accord.proof.chain import GENESIS, event_body, link
 from accord.storage import tables as t
+from accord.storage.identity_tables import event_readers
 from accord.storage.prepared import Prepared
 from accord.storage.repositories import EventRepository
 
@@ -36,14 +39,35 @@ _NOTIFY = text("SELECT pg_notify('accord_events', :payload)")
 class PendingEvent:
     """An event of this transaction; `id` and `hash` are known once it is flushed."""
 
-    __slots__ = ("actor", "at", "data", "group", "hash", "id", "ref", "type")
+    __slots__ = ("actor", "at", "data", "group", "hash", "id", "readers", "ref", "type")
 
     def __init__(
-        self, type: str, at: datetime, actor: str | None, group: str | None, ref: str | None, data: Any
+        self,
+        type: str,
+        at: datetime,
+        actor: str | None,
+        group: str | None,
+        ref: str | None,
+        data: Any,
+        readers: frozenset[str] | None = None,
     ) -> None:
         self.type, self.at, self.actor, self.group, self.ref, self.data = type, at, actor, group, ref, data
+        self.readers = readers  # None: whoever may read its group; else only these members (and administrators)
         self.id: int | None = None
         self.hash: str | None = None
+
+
+Observer = Callable[[Connection, Sequence[PendingEvent]], None]
+_observers: weakref.WeakKeyDictionary[Engine, list[Observer]] = weakref.WeakKeyDictionary()
+
+
+def observe(engine: Engine, observer: Observer) -> None:
+    """Call `observer(conn, events)` in every transaction on `engine` that appends events, once they have
+    their ids and hashes and before COMMIT (on PostgreSQL still under the chain's lock, so what it inserts
+    is in commit order too). Whatever it writes commits, or rolls back, with the events."""
+    hooks = _observers.setdefault(engine, [])
+    if observer not in hooks:
+        hooks.append(observer)
 
 
 class EventLog(EventRepository):
@@ -63,9 +87,11 @@ class EventLog(EventRepository):
         group: str | None,
         ref: str | None,
         data: dict[str, Any],
+        readers: frozenset[str] | None = None,
     ) -> PendingEvent:
-        """Add an event to this transaction; it is numbered and chained when the transaction commits."""
-        event = PendingEvent(type, at, actor, group, ref, data)
+        """Add an event to this transaction; it is numbered and chained when the transaction commits. With
+        `readers`, only they (and store administrators) may read it in any feed (SPEC §8 rev. 2)."""
+        event = PendingEvent(type, at, actor, group, ref, data, readers)
         self.pending.append(event)
         return event
 
@@ -116,6 +142,11 @@ class EventLog(EventRepository):
             else:
                 for row in rows:
                     _INSERT.run(self.conn, row)
+            private = [{"event_id": e.id, "member": m} for e in events if e.readers for m in sorted(e.readers)]
+            if private:
+                self.conn.execute(insert(event_readers), private)
+            for observer in _observers.get(self.conn.engine, ()):
+                observer(self.conn, events)
         for work in after:
             work()
         if self.pending or self._after:  # after-flush work recorded more events

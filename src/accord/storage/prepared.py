@@ -72,6 +72,13 @@ class Prepared:
         values = _driver(conn).execute(compiled.sql, compiled.args(params)).fetchone()
         return None if values is None else compiled.row(values)
 
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Mapping[Any, Any]]:
+        """Every row, each a mapping of column keys (labels) to values."""
+        compiled = self._for(conn)
+        if compiled is None:
+            return list(conn.execute(self.statement, dict(params)).mappings())
+        return [compiled.row(values) for values in _driver(conn).execute(compiled.sql, compiled.args(params))]
+
     def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
         compiled = self._for(conn)
         if compiled is None:

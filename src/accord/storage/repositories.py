@@ -7,11 +7,12 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from accord.domain.members import Member, Membership, VotingSettings
 from accord.storage import tables as t
+from accord.storage.identity_tables import event_readers
 
 
 class MemberRepository:
@@ -30,27 +31,6 @@ class MemberRepository:
     def all(self) -> list[Member]:
         rows = self.conn.execute(select(t.members).order_by(t.members.c.name)).mappings()
         return [_member(r) for r in rows]
-
-    def add_token(self, member: str, token_hash: str, at: datetime, label: str | None = None) -> None:
-        self.conn.execute(insert(t.tokens).values(member=member, token_hash=token_hash, created_at=at, label=label))
-
-    def by_token_hash(self, token_hash: str) -> Member | None:
-        row = (
-            self.conn.execute(
-                select(t.members)
-                .join(t.tokens, t.tokens.c.member == t.members.c.name)
-                .where(t.tokens.c.token_hash == token_hash, t.tokens.c.revoked_at.is_(None))
-            )
-            .mappings()
-            .first()
-        )
-        return _member(row) if row else None
-
-    def revoke_tokens(self, member: str, at: datetime) -> int:
-        result = self.conn.execute(
-            update(t.tokens).where(t.tokens.c.member == member, t.tokens.c.revoked_at.is_(None)).values(revoked_at=at)
-        )
-        return result.rowcount
 
 
 def _member(row: RowMapping) -> Member:
@@ -165,17 +145,31 @@ class EventRepository:
         ref: str | None = None,
         *,
         latest: bool = False,
+        viewer: str | None = None,
     ) -> list[dict[str, Any]]:
         """Events after id `after`, oldest first; only those of `groups`, or about `ref`, when given. With
-        `latest`, the newest `limit` of them (still listed oldest first)."""
+        `latest`, the newest `limit` of them (still listed oldest first). With `viewer`, events restricted to
+        some readers (a direct message's, SPEC §8 rev. 2) only when `viewer` is one of them."""
         order = t.events.c.id.desc() if latest else t.events.c.id
         query = select(t.events).where(t.events.c.id > after).order_by(order).limit(limit)
         if ref is not None:
             query = query.where(t.events.c.ref == ref)
         if groups is not None:
             query = query.where(t.events.c.group_name.in_(list(groups)))
+        if viewer is not None:
+            readers = select(event_readers.c.event_id).where(event_readers.c.event_id == t.events.c.id)
+            query = query.where(or_(~readers.exists(), readers.where(event_readers.c.member == viewer).exists()))
         rows = [dict(r) for r in self.conn.execute(query).mappings()]
         return rows[::-1] if latest else rows
+
+    def readers(self, event_ids: Sequence[int]) -> dict[int, set[str]]:
+        """The readers of those of `event_ids` that are restricted (absent: readable by their group)."""
+        found: dict[int, set[str]] = {}
+        if event_ids:
+            query = select(event_readers).where(event_readers.c.event_id.in_(list(event_ids)))
+            for row in self.conn.execute(query):
+                found.setdefault(int(row[0]), set()).add(row[1])
+        return found
 
     def refs_since(self, after: int) -> list[tuple[int, str | None]]:
         rows = self.conn.execute(

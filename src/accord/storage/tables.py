@@ -48,6 +48,10 @@ tokens = Table(
     Column("label", String(200)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    # Rev. 2 (SPEC §1): the public id `tok_…`, to the minute when last used, and an optional expiry instant.
+    Column("token_id", String(32), nullable=False, unique=True),
+    Column("last_used_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
 )
 
 groups = Table(

@@ -13,9 +13,10 @@ from sqlalchemy.exc import OperationalError
 from accord.domain.errors import UnavailableError
 from accord.storage.engine import is_sqlite
 from accord.storage.event_log import EventLog
-from accord.storage.hot_path import TokenRepository
+from accord.storage.outbox_repository import OutboxRepository, WebhookRepository
 from accord.storage.proposal_repository import ProposalRepository
 from accord.storage.repositories import GroupRepository, MemberRepository, MessageRepository
+from accord.storage.token_repository import TokenRepository, WebSessionRepository
 
 _writer_locks: dict[int, threading.Lock] = {}
 _writer_locks_guard = threading.Lock()
@@ -97,10 +98,13 @@ class UnitOfWork:
         self.conn = conn
         self.members = MemberRepository(conn)
         self.tokens = TokenRepository(conn)
+        self.web_sessions = WebSessionRepository(conn)
         self.groups = GroupRepository(conn)
         self.proposals = ProposalRepository(conn)
         self.events = EventLog(conn)
         self.messages = MessageRepository(conn)
+        self.outbox = OutboxRepository(conn)
+        self.webhooks = WebhookRepository(conn)
 
     def _release(self) -> None:
         if self._lock is not None:

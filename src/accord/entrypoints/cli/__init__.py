@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from accord.entrypoints.cli import core, deliberation, gates, milestones, proof
+from accord.entrypoints.cli import admin, core, deliberation, gates, milestones, proof, reach, webhooks
 from accord.entrypoints.cli.common import new_app, out
 from accord.entrypoints.cli.instructions import AGENTS, HUMANS
 
@@ -26,7 +26,7 @@ app.command("events")(core.events)
 app.add_typer(core.member_app, name="member")
 app.add_typer(core.group_app, name="group")
 app.add_typer(core.proposal_app, name="proposal")
-for module in (milestones, gates, deliberation, proof):
+for module in (milestones, gates, deliberation, proof, admin, reach, webhooks):
     module.register(app)
 
 

@@ -108,6 +108,15 @@ COMMANDS = {
     "sweep": "accord sweep",
     "verify_receipt": "accord receipt verify",
     "redeem_receipt": "accord receipt redeem",
+    "add_channel": "accord member channel add",
+    "list_channels": "accord member channel list",
+    "remove_channel": "accord member channel remove",
+    "set_time_zone": "accord member time-zone",
+    "add_webhook": "accord webhook add",
+    "list_webhooks": "accord webhook list",
+    "remove_webhook": "accord webhook remove",
+    "list_deliveries": "accord webhook deliveries",
+    "redeliver": "accord webhook redeliver",
 }
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import sys
 from typing import Annotated, Any
 
+import anyio
 import typer
 from rich.text import Text
 
 from accord.domain.errors import AccordError
 from accord.domain.summary import VOTING_TYPE_WORDS
 from accord.entrypoints.cli.common import (
+    NOT_PERMITTED,
     PENDING,
     JsonFlag,
     call,
@@ -83,7 +86,8 @@ def mcp(
 ) -> None:
     """Serve MCP over stdio, acting as the member of ACCORD_TOKEN on ACCORD_DATABASE_URL.
 
-    With no store there, or a bad token, it says why on stderr and exits (69, 77) before serving. --print-config
+    With no store there, or a bad token, it says why on stderr and exits (69, 77) before serving; once serving, it
+    exits 77 within a second of its token's revocation or expiry instant. --print-config
     prints the configuration an MCP client (Claude Desktop, Cursor, ...) needs to start this server from any
     directory: the absolute `accord` executable and database URL, and ACCORD_TOKEN (or a placeholder); with
     ACCORD_URL set, the server's streamable HTTP endpoint instead."""
@@ -106,8 +110,29 @@ def mcp(
 
     with handled():
         services = build_services(settings.database_url, existing=True)
-        services.identity.authenticate(settings.token)
-    build_mcp(services, token=settings.token).run("stdio")
+        member = services.identity.authenticate(settings.token)
+    server = build_mcp(services, token=settings.token)
+
+    async def serve() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_exit_when_token_ends, services, member)
+            await server.run_stdio_async()
+            tasks.cancel_scope.cancel()
+
+    anyio.run(serve)
+
+
+async def _exit_when_token_ends(services: Any, member: Any) -> None:
+    """SPEC §8 rev. 2: a stdio `accord mcp` whose token is revoked or expires exits 77 within a second."""
+    from accord.services import holding
+
+    ended = await holding.until_ended(services.ctx, member)
+    err.print(f"error: {ended.message}", markup=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Not a cancellation: the stdio transport's stdin reader is a thread blocked in readline, which no
+    # cancellation reaches; the client sees the process end with the documented code at once.
+    os._exit(NOT_PERMITTED)
 
 
 def audit(
@@ -158,16 +183,52 @@ def member_list(as_json: JsonFlag = False) -> None:
 
 
 @member_app.command("token")
-def member_token(name: str, as_json: JsonFlag = False) -> None:
-    """Issue another token for a member (itself or an administrator); printed only this once."""
-    result = call(lambda api: api.issue_token(name))
-    emit(result, as_json, lambda r: out.print(r["token"], markup=False))
+def member_token(
+    name: str,
+    label: Annotated[
+        str | None, typer.Option(help="What the token is for, e.g. 'ci' (at most 200 characters).")
+    ] = None,
+    expires_in: Annotated[
+        str | None, typer.Option(help="Lifetime: 90s, 15m, 12h, 30d, 2w (at most 365 days). Default: never.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue another token for a member (itself or an administrator); the secret is printed only this once,
+    its id (tok_…) and expiry on stderr."""
+    result = call(lambda api: api.issue_token(name, label, expires_in))
+
+    def human(r: dict[str, Any]) -> None:
+        out.print(r["token"], markup=False)
+        until = f", expires {r['expires_at']}" if r.get("expires_at") else ""
+        err.print(f"{r['id']} for {r['name']}{until}", markup=False)
+
+    emit(result, as_json, human)
+
+
+@member_app.command("tokens")
+def member_tokens(name: str, as_json: JsonFlag = False) -> None:
+    """A member's tokens (itself or an administrator): id, label, status, last used (to the minute) and
+    expiry; --json adds created_at and revoked_at. Never the secret."""
+    rows = call(lambda api: api.list_tokens(name))
+    columns = ["id", "label", "status", "last_used_at", "expires_at"]  # what fits 80 columns whole
+    emit(rows, as_json, lambda r: show_table(r, columns))
 
 
 @member_app.command("revoke")
-def member_revoke(name: str, as_json: JsonFlag = False) -> None:
-    """Revoke every token of a member."""
-    emit(call(lambda api: api.revoke_tokens(name)), as_json)
+def member_revoke(
+    name: str,
+    token: Annotated[str | None, typer.Option("--token", help="Revoke only this token (tok_…); default: all.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke one token of a member (--token tok_…) or all of them; whatever they hold open ends within a
+    second (waits, event streams, MCP sessions, web sessions)."""
+    result = call(lambda api: api.revoke_token(name, token))
+
+    def human(r: dict[str, Any]) -> None:
+        ids = ", ".join(r["tokens"])
+        out.print(f"revoked {r['revoked']} token(s) of {r['name']}" + (f": {ids}" if ids else ""), markup=False)
+
+    emit(result, as_json, human)
 
 
 @member_app.command("whoami")

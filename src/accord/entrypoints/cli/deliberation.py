@@ -202,5 +202,6 @@ def completion_list(
 
 
 def sweep(as_json: JsonFlag = False) -> None:
-    """Send the notices that are due now (completion-gate nudges, fallback closings); for cron without a server."""
+    """Send the notices that are due now (completion-gate nudges, fallback closings); for cron without a server.
+    Store administrators only (exit 77 otherwise)."""
     emit(call(lambda api: api.sweep()), as_json)

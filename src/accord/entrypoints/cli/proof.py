@@ -52,11 +52,15 @@ def audit(
     ref: Annotated[str | None, typer.Option(help="Only events about this (a proposal id, group:NAME, ...).")] = None,
     after: Annotated[int, typer.Option(help="Only events after this id.")] = 0,
     limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 100,
+    latest: Annotated[
+        int | None, typer.Option(help="Only the newest N events (1-500), oldest first, like `tail`.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The audit log: who did what, when (with a subcommand: check or pin its hash chain)."""
+    """The audit log, oldest first: who did what, when (the first --limit events after --after, or the newest
+    --latest N); with a subcommand, check or pin its hash chain."""
     if ctx.invoked_subcommand is None:
-        core.audit(ref=ref, after=after, limit=limit, as_json=as_json)
+        core.audit(ref=ref, after=after, limit=limit, latest=latest, as_json=as_json)
 
 
 @audit_app.command("verify")

@@ -10,8 +10,10 @@ from mcp_types import CallToolResult, InputRequiredResult, TextContent
 
 from accord.bootstrap import Services
 from accord.domain.errors import AccordError
-from accord.entrypoints.mcp import core, deliberation, gates, milestones, proof
+from accord.entrypoints.inputs import refuse_booleans
+from accord.entrypoints.mcp import core, deliberation, gates, milestones, proof, reach, webhooks
 from accord.entrypoints.mcp.common import Caller
+from accord.entrypoints.throttle import SignInThrottle
 
 INSTRUCTIONS = (
     "Accord gates critical actions behind votes of agents and humans. Create proposals, cast votes with a "
@@ -35,25 +37,35 @@ class AccordMCPServer(MCPServer[Any]):
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         try:
+            schema = self._tool_input_schema(name)
+            if schema is not None and isinstance(arguments, dict):
+                refuse_booleans(arguments, schema)  # SPEC §13: before the SDK's model reads `true` as 1
             return await super().call_tool(name, arguments, context)
+        except AccordError as exc:
+            return _refusal(exc)
         except ToolError as exc:
             cause: BaseException | None = exc
             while cause is not None and not isinstance(cause, AccordError):
                 cause = cause.__cause__
             if cause is None:
                 raise
-            error = {"code": cause.code, "message": cause.message}
-            return CallToolResult(
-                content=[TextContent(type="text", text=cause.message)],
-                structured_content={"error": error},
-                is_error=True,
-            )
+            return _refusal(cause)
 
 
-def build_mcp(services: Services, token: str | None = None) -> MCPServer[Any]:
-    """An MCP server over `services`; with `token` every call acts as that member (stdio)."""
+def _refusal(exc: AccordError) -> CallToolResult:
+    """An Accord refusal as a tool error: REST's message as text, REST's error object as structured content."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=exc.message)],
+        structured_content={"error": {"code": exc.code, "message": exc.message}},
+        is_error=True,
+    )
+
+
+def build_mcp(services: Services, token: str | None = None, throttle: SignInThrottle | None = None) -> MCPServer[Any]:
+    """An MCP server over `services`; with `token` every call acts as that member (stdio). Over HTTP, `throttle`
+    counts each bad bearer token as a failed sign-in of the client's address (SPEC §13)."""
     server: MCPServer[Any] = AccordMCPServer(name="accord", instructions=INSTRUCTIONS, version="0.1.0")
-    caller = Caller(services, token)
-    for module in (core, milestones, gates, deliberation, proof):
+    caller = Caller(services, token, throttle)
+    for module in (core, milestones, gates, deliberation, proof, reach, webhooks):
         module.register(server, caller)
     return server

@@ -168,3 +168,17 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         )
         result: Json = shared.view  # one read shared by every waiter on it (SPEC §8 rev. 2); never mutated
         return result
+
+    @server.tool()
+    async def list_tokens(member: str, ctx: Context[Any, Any]) -> Json:
+        """The tokens of `member` (yourself, or anyone for a store administrator): id (tok_...), label,
+        created_at, last_used_at (to the minute), expires_at, revoked_at and status (active, expired, revoked);
+        never the secret. Returns {"member": ..., "tokens": [...]}."""
+        return {"member": member, "tokens": await caller.run(ctx, lambda api: api.list_tokens(member))}
+
+    @server.tool()
+    async def revoke_token(member: str, ctx: Context[Any, Any], token_id: str | None = None) -> Json:
+        """Revoke one token of `member` (token_id, tok_...) or, without token_id, every token of `member`
+        (yourself, or anyone for a store administrator). Whatever was held open with a revoked token ends
+        within a second: waits, feeds, MCP sessions, web sessions. Returns {name, revoked, tokens}."""
+        return await caller.run(ctx, lambda api: api.revoke_token(member, token_id))

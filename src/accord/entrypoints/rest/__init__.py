@@ -9,22 +9,31 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from accord.bootstrap import Services
-from accord.entrypoints.rest import core, deliberation, gates, milestones, proof
+from accord.entrypoints.rest import core, deliberation, gates, milestones, proof, reach, webhooks
 from accord.entrypoints.rest.common import install_error_handlers
+from accord.entrypoints.rest.guard import RequestGuard
+from accord.entrypoints.throttle import SignInThrottle
 from accord.services.sweeper import Sweeper
 from accord.settings import Settings
 
 
 def create_app(
-    services: Services, *, with_mcp: bool = True, with_web: bool = True, sweep_interval: float | None = None
+    services: Services,
+    *,
+    with_mcp: bool = True,
+    with_web: bool = True,
+    sweep_interval: float | None = None,
+    worker: bool | None = None,
 ) -> FastAPI:
     """The FastAPI application over `services`; while it runs, a sweeper sends due notices every
-    `sweep_interval` seconds (default ACCORD_SWEEP_INTERVAL_SECONDS; 0 turns it off)."""
+    `sweep_interval` seconds (default ACCORD_SWEEP_INTERVAL_SECONDS; 0 turns it off) and, with `worker`
+    (default ACCORD_SERVE_WORKER, on), the outbox's worker sends webhooks and notifications (SPEC §11)."""
+    throttle = SignInThrottle()  # failed sign-ins per address, shared by REST, MCP over HTTP and the web form
     mcp_server = None
     if with_mcp:
         from accord.entrypoints.mcp import build_mcp
 
-        mcp_server = build_mcp(services)
+        mcp_server = build_mcp(services, throttle=throttle)
         mcp_app = mcp_server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True)
 
     @asynccontextmanager
@@ -32,6 +41,9 @@ def create_app(
         interval = Settings().sweep_interval_seconds if sweep_interval is None else sweep_interval
         sweeper = Sweeper(services, interval)
         sweeper.start()
+        outbox = services.worker() if (Settings().serve_worker if worker is None else worker) else None
+        if outbox is not None:
+            outbox.start()
         try:
             if mcp_server is None:
                 yield
@@ -40,6 +52,8 @@ def create_app(
                 yield
         finally:
             await asyncio.to_thread(sweeper.stop)
+            if outbox is not None:
+                await asyncio.to_thread(outbox.stop)
 
     app = FastAPI(
         title="Accord",
@@ -48,8 +62,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.throttle = throttle
+    app.add_middleware(RequestGuard, throttle=throttle)
     install_error_handlers(app)
-    for module in (core, milestones, gates, deliberation, proof):
+    for module in (core, milestones, gates, deliberation, proof, reach, webhooks):
         app.include_router(module.router)
     app.include_router(proof.well_known)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Annotated, Any
 
@@ -9,14 +10,15 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from accord.api import Api
 from accord.bootstrap import Services
-from accord.domain.errors import AccordError
+from accord.domain.errors import AccordError, RateLimitedError
 from accord.domain.members import Member
+from accord.entrypoints.inputs import refuse_booleans
 from accord.services.context import jsonable
 from accord.services.identity import require_token
 
@@ -25,9 +27,22 @@ bearer = HTTPBearer(auto_error=False, description="A member token: acc_…")
 
 
 class Body(BaseModel):
-    """Request bodies refuse unknown fields, so a misspelt field is an error, not silently ignored."""
+    """Request bodies refuse unknown fields, so a misspelt field is an error, not silently ignored, and JSON
+    `true`/`false` where a number is expected (SPEC §13), which pydantic would read as 1/0."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            refuse_booleans(data, _schema_of(cls))
+        return data
+
+
+@functools.cache
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
 
 
 def services_of(request: Request) -> Services:
@@ -86,8 +101,21 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def error_envelope(exc: AccordError) -> dict[str, Any]:
+    """The body REST answers `exc` with (also an SSE stream's closing `error` event)."""
+    return error_body(exc.code, exc.message, jsonable({**exc.details, **_mentions(exc)}))
+
+
 def _mentions(exc: AccordError) -> dict[str, Any]:
     return {"mentions": list(exc.mentions)} if exc.mentions else {}
+
+
+def _headers(exc: AccordError) -> dict[str, str] | None:
+    if exc.http_status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, RateLimitedError):
+        return {"Retry-After": str(exc.details["retry_after"])}
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -97,9 +125,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def accord_error(_request: Request, exc: AccordError) -> JSONResponse:
         return JSONResponse(
             # `mentions`: the operations the message names (tool names), so a client face can name them its way.
-            error_body(exc.code, exc.message, jsonable({**exc.details, **_mentions(exc)})),
+            error_envelope(exc),
             status_code=exc.http_status,
-            headers={"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None,
+            headers=_headers(exc),
         )
 
     @app.exception_handler(RequestValidationError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import Field
 
 from accord.entrypoints.rest.common import Body, CallerApi, TokenApi
 
@@ -15,6 +16,11 @@ class NewMember(Body):
     name: str
     kind: Literal["agent", "human"] = "agent"
     admin: bool = False
+
+
+class NewToken(Body):
+    label: str | None = Field(default=None, description="What the token is for (at most 200 characters).")
+    expires_in: str | None = Field(default=None, description="Lifetime such as 90s, 15m, 12h, 30d, 2w; ≤ 365 days.")
 
 
 class NewGroup(Body):
@@ -109,15 +115,30 @@ def list_all_members(api: CallerApi) -> list[Json]:
 
 
 @router.post("/members/{name}/tokens", status_code=201, tags=["members"])
-def issue_token(name: str, api: CallerApi) -> Json:
-    """A new token for a member (itself or an administrator); shown only this once."""
-    return api.issue_token(name)
+def issue_token(name: str, api: CallerApi, body: NewToken | None = None) -> Json:
+    """A new token for a member (itself or an administrator): `{name, token, id, label, created_at,
+    expires_at}`; the secret is shown only this once. `expires_in` such as `30d` (at most 365 days)."""
+    body = body or NewToken()
+    return api.issue_token(name, body.label, body.expires_in)
+
+
+@router.get("/members/{name}/tokens", tags=["members"])
+def list_tokens(name: str, api: CallerApi) -> list[Json]:
+    """A member's tokens (itself or an administrator): id `tok_…`, label, created_at, last_used_at (to the
+    minute), expires_at, revoked_at and status; never the secret."""
+    return api.list_tokens(name)
 
 
 @router.delete("/members/{name}/tokens", tags=["members"])
 def revoke_tokens(name: str, api: CallerApi) -> Json:
-    """Revoke every token of a member."""
-    return api.revoke_tokens(name)
+    """Revoke every token of a member: feeds held with them end within a second, web sessions end."""
+    return api.revoke_token(name)
+
+
+@router.delete("/members/{name}/tokens/{token_id}", tags=["members"])
+def revoke_token(name: str, token_id: str, api: CallerApi) -> Json:
+    """Revoke one token of a member (404 when it is not that member's)."""
+    return api.revoke_token(name, token_id)
 
 
 @router.post("/groups", status_code=201, tags=["groups"])

@@ -107,10 +107,10 @@ def visitor(request: Request) -> Visitor:
     session = web.signer.load(request.cookies.get(COOKIE), now)
     if session is None:
         return Visitor(request, web, new_session(now), None, renew_cookie=True)
-    if session.token_hash is None:
+    if session.session_id is None:
         return Visitor(request, web, session, None)
     try:
-        member = web.services.identity.authenticate_hash(session.token_hash)
+        member = web.services.identity.web_session_member(session.session_id)
     except AuthError as exc:
         return Visitor(request, web, new_session(now), None, renew_cookie=True, notice=exc.message)
     return Visitor(request, web, session, member)

@@ -19,9 +19,10 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
 from accord.domain.errors import AccordError
-from accord.entrypoints.rest.common import Caller, services_of
+from accord.entrypoints.rest.common import Caller, error_envelope, services_of
 from accord.entrypoints.web import queue, views
 from accord.entrypoints.web.common import Signed, Visitor, WebRoute, secure
+from accord.services import holding
 from accord.storage.notify import Subscription
 
 # sse-starlette sends a comment every PING_SECONDS, notices a client that went away, and ends the streams
@@ -90,6 +91,8 @@ def _fragments(
     render: Callable[[], str],
     first: str,
     min_interval: float,
+    still_signed_in: Callable[[], object],
+    idle: Callable[[], float],
     shared: tuple[str, Callable[[], int], Callable[[], None]] | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
     async def events() -> AsyncIterator[ServerSentEvent]:
@@ -98,7 +101,12 @@ def _fragments(
             yield ServerSentEvent(first, event="fragment")
             sent = time.monotonic()
             while True:
-                if not await sub.wait_async(WAKE_SECONDS):
+                if not await sub.wait_async(idle()):
+                    try:  # nothing happened: still re-check the session now and then (sign-out, expiry)
+                        await asyncio.to_thread(still_signed_in)
+                    except AccordError as exc:
+                        yield ServerSentEvent(exc.message, event="gone")
+                        return
                     continue
                 await asyncio.sleep(max(SETTLE_SECONDS, min_interval - (time.monotonic() - sent)))
                 try:
@@ -131,12 +139,14 @@ def live_response(
     """Stream `template`, rendered from `build()`, whenever an event with one of `refs` commits (None: any).
     With `shared` = (key, may_see), the fragment is the same for every visitor allowed to see it: pages on `key`
     share one render per change, each page first checking its sign-in and `may_see()` (AccordError if not)."""
-    sub = v.services.ctx.hub.subscribe(refs)  # before the first read: no event is missed
+    # Before the first read, so no event is missed; the member's token events too (a revoked token ends it).
+    watched = None if refs is None else [*refs, *holding.watch_refs(v.member)] if v.member is not None else refs
+    sub = v.services.ctx.hub.subscribe(watched)
     try:
 
         def signed_in() -> None:
-            if v.session.token_hash is not None:  # a revoked token ends an open page's stream too
-                v.services.identity.authenticate_hash(v.session.token_hash)
+            if v.session.session_id is not None:  # signing out, a revoked or expired token end the stream
+                v.services.identity.web_session_member(v.session.session_id)
 
         def render() -> str:
             signed_in()
@@ -148,6 +158,13 @@ def live_response(
     except BaseException:
         sub.close()
         raise
+
+    def still_signed_in() -> object:
+        return v.services.identity.web_session_member(v.session.session_id) if v.session.session_id else None
+
+    def idle() -> float:  # no later than the token's expiry instant, so the page ends then
+        return WAKE_SECONDS if v.member is None else holding.cap(v.services.ctx, v.member, WAKE_SECONDS)
+
     together = None
     if shared is not None:
         key, may_see = shared
@@ -157,18 +174,21 @@ def live_response(
             may_see()
 
         together = (f"{template}:{key}", lambda: v.services.ctx.hub.high_water, check)
-    stream = _fragments(sub, render, first, min_interval, together)
+    stream = _fragments(sub, render, first, min_interval, still_signed_in, idle, together)
     return secure(EventSourceResponse(stream, ping=PING_SECONDS, headers=HEADERS))
 
 
 @router.get("/proposals/{proposal_id}/live")
 def proposal_live(v: Signed, proposal_id: str) -> Response:
-    """The proposal's tally and votes, re-sent whenever an event about it commits."""
+    """The proposal's tally and votes, re-sent whenever an event about it commits (or its group's membership
+    changes: a member removed from it sees the page end)."""
     # The fragment shows the proposal, its voters and votes, the same for every member who may see it: pages on
     # one proposal share each render, each checking only that it may still see the proposal.
+    group = holding.group_of(v.services.ctx, proposal_id)
+    refs = [proposal_id, *([f"group:{group}"] if group else [])]
     return live_response(
         v,
-        [proposal_id],
+        refs,
         "_live.html",
         lambda: {"view": views.proposal_page(v.api, proposal_id)},
         shared=(proposal_id, lambda: v.services.proposals.visible(v.api.actor, proposal_id)),
@@ -201,8 +221,11 @@ async def event_stream(
 
     async def events() -> AsyncIterator[bytes]:
         # One tail reads and encodes each new event once for every stream; each shows only its caller's groups.
-        async for _cursor, message in services.events.stream(member, after, sse_message, WAKE_SECONDS):
-            if message is not None:
-                yield message
+        try:
+            async for _cursor, message in services.events.stream(member, after, sse_message, WAKE_SECONDS):
+                if message is not None:
+                    yield message
+        except AccordError as exc:  # the token was revoked or expired (SPEC §8 rev. 2): say so, then close
+            yield ServerSentEvent(json.dumps(error_envelope(exc), separators=(",", ":")), event="error").encode()
 
     return EventSourceResponse(events(), ping=PING_SECONDS, headers={"Cache-Control": "no-store", **HEADERS})

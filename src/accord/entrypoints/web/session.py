@@ -1,9 +1,10 @@
-"""Web sessions: a signed cookie holding the member's token *hash* (never the token), and CSRF tokens.
+"""Web sessions: a signed cookie naming a session the store keeps (never the token), and CSRF tokens.
 
 The cookie is `base64(json).base64(hmac-sha256)`, HttpOnly and SameSite=Lax. Every session, signed in or
 not, carries a random nonce; a form's CSRF token is an HMAC of that nonce, so it cannot be forged without
-the key and it changes at each sign-in. Each request re-checks the token hash against the store, so
-revoking a member's tokens ends its web sessions at once.
+the key and it changes at each sign-in. A signed-in cookie carries the id of a session row in the store
+(`IdentityService.start_web_session`); each request re-checks that row and the token signed in with, so
+signing out, revoking the token or its expiry ends the session on every replica, copied cookies included.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from accord.services.ids import hash_token
-
 COOKIE = "accord_session"
 SESSION_HOURS = 12
 
@@ -34,7 +33,7 @@ class Session:
     nonce: str
     expires: int  # Unix seconds
     member: str | None = None
-    token_hash: str | None = None
+    session_id: str | None = None  # the store's session (signed in), None when signed out
 
 
 class SessionSigner:
@@ -48,7 +47,7 @@ class SessionSigner:
         return hmac.new(self._key, purpose.encode() + b"\0" + data, hashlib.sha256).digest()
 
     def dump(self, session: Session) -> str:
-        payload = {"n": session.nonce, "e": session.expires, "m": session.member, "h": session.token_hash}
+        payload = {"n": session.nonce, "e": session.expires, "m": session.member, "s": session.session_id}
         data = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         return f"{_b64(data)}.{_b64(self._mac('session', data))}"
 
@@ -67,10 +66,10 @@ class SessionSigner:
             return None
         if payload["e"] <= int(now.timestamp()):
             return None
-        member, token_hash = payload.get("m"), payload.get("h")
-        if not (isinstance(member, str) and isinstance(token_hash, str)):
-            member = token_hash = None
-        return Session(nonce=payload["n"], expires=payload["e"], member=member, token_hash=token_hash)
+        member, session_id = payload.get("m"), payload.get("s")
+        if not (isinstance(member, str) and isinstance(session_id, str)):
+            member = session_id = None
+        return Session(nonce=payload["n"], expires=payload["e"], member=member, session_id=session_id)
 
     def csrf_token(self, session: Session) -> str:
         return _b64(self._mac("csrf", session.nonce.encode()))
@@ -81,15 +80,15 @@ class SessionSigner:
         return hmac.compare_digest(submitted.encode(), self.csrf_token(session).encode())
 
 
-def new_session(now: datetime, member: str | None = None, token_hash: str | None = None) -> Session:
+def session_end(now: datetime) -> datetime:
+    """When a session started at `now` ends by itself."""
+    return now + timedelta(hours=SESSION_HOURS)
+
+
+def new_session(now: datetime, member: str | None = None, session_id: str | None = None) -> Session:
     """A fresh session (a new nonce, so CSRF tokens of an earlier session stop working)."""
-    expires = int((now + timedelta(hours=SESSION_HOURS)).timestamp())
-    return Session(nonce=secrets.token_urlsafe(18), expires=expires, member=member, token_hash=token_hash)
-
-
-def hash_of(token: str) -> str:
-    """The hash the store keeps of a token: what a session holds instead of the token."""
-    return hash_token(token.strip())
+    expires = int(session_end(now).timestamp())
+    return Session(nonce=secrets.token_urlsafe(18), expires=expires, member=member, session_id=session_id)
 
 
 def set_cookie(response: Response, request: Request, signer: SessionSigner, session: Session) -> None:
