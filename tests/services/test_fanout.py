@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from accord.domain.errors import NotFoundError
+from accord.domain.errors import AuthError, NotFoundError
 from accord.services.fanout import Shared
 from tests.services.test_gates import team
 from tests.support import World
@@ -157,3 +157,31 @@ def test_a_bad_timeout_is_refused_before_any_wait(world: World, timeout: float) 
     pid = world.api("alice").create_proposal("crew", "Ship it?")["id"]
     with pytest.raises(Exception, match="timeout must be 0-3600 seconds"):
         asyncio.run(world.services.proposals.wait_shared(world.api("bob").actor, pid, timeout))
+
+
+def test_a_shared_waiter_ends_on_its_own_revocation_or_removal_while_the_others_keep_waiting(world: World) -> None:
+    crew(world)
+    pid = world.api("alice").create_proposal("crew", "Ship it?")["id"]
+    members = {name: world.api(name).actor for name in ("bob", "carol", "dave")}
+
+    async def scenario() -> dict[str, Any]:
+        waits = {
+            name: asyncio.create_task(world.services.proposals.wait_shared(actor, pid, 30))
+            for name, actor in members.items()
+        }
+        await settle(world, pid, 3)
+        start = asyncio.get_running_loop().time()
+        await asyncio.to_thread(world.services.tokens.revoke, world.admin, "bob")
+        await asyncio.to_thread(world.services.groups.remove_member, world.admin, "crew", "carol")
+        ended = await asyncio.wait_for(asyncio.gather(waits["bob"], waits["carol"], return_exceptions=True), 5)
+        took = asyncio.get_running_loop().time() - start
+        assert not waits["dave"].done()  # nothing decided: the others still wait, on the same watch
+        await asyncio.to_thread(world.api("alice").finalize_proposal, pid, None, True, "ship now")
+        return {"bob": ended[0], "carol": ended[1], "dave": await asyncio.wait_for(waits["dave"], 10), "took": took}
+
+    got = asyncio.run(scenario())
+    assert got["took"] < 1.0  # each hold ends within a second, with no decision
+    assert isinstance(got["bob"], AuthError) and got["bob"].message.startswith("token revoked")
+    assert isinstance(got["carol"], NotFoundError) and got["carol"].message == f"proposal {pid} not found"
+    assert isinstance(got["dave"], Shared) and got["dave"].view["status"] == "finalized"
+    assert world.services.proposals.waits._watches == {}
