@@ -48,6 +48,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/audit_verify.py
 	$(BIN)/python bench/awaiting.py
 	$(BIN)/python bench/settled.py
+	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/input_limits.py
 	$(BIN)/python bench/notify_latency.py
 	$(BIN)/python bench/mail_latency.py

@@ -78,9 +78,9 @@ def test_every_operation_has_a_route_and_a_command(face: str) -> None:
     source = face_source(face)
     # The long-polls call the async variant of the same service method.
     aliases = {
-        "wait_proposal": "proposals.wait_async(",
+        "wait_proposal": "proposals.wait_shared(",
         "list_events": "events.feed_async(",
-        "gate_wait": "gates.wait_async(",
+        "gate_wait": "gates.wait_shared(",
         "recv_message": "inbox.recv_async(",
     }
     missing = [

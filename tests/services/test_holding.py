@@ -163,3 +163,33 @@ def test_an_administrator_sees_every_event(services: Services, world: World, who
     world.group("crew", ["lead", "ana"])
     world.api("lead").send_message("ana", "psst", "crew")
     assert any(e["type"] == "message.sent" for e in world.api(who).audit(latest=50))
+
+
+def test_the_shared_event_stream_ends_on_revocation_and_at_the_expiry_instant(
+    services: Services, world: World, clock: FixedClock
+) -> None:
+    import asyncio
+
+    world.group("crew", ["ana", "bo"])
+    revoked = services.identity.authenticate(services.tokens.issue(world.admin, "ana", label="feed")["token"])
+    expiring = services.identity.authenticate(services.tokens.issue(world.admin, "bo", expires_in="1s")["token"])
+    after = services.events.since(world.admin, 0, 500)[-1]["id"]
+
+    async def drain(holder: Any) -> BaseException | None:
+        try:
+            async for _ in services.events.stream(holder, after, lambda view: b"", 30):
+                pass
+        except AuthError as exc:
+            return exc
+        return None
+
+    async def scenario() -> list[BaseException | None]:
+        streams = [asyncio.ensure_future(drain(revoked)), asyncio.ensure_future(drain(expiring))]
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(services.tokens.revoke, world.admin, "ana")
+        clock.advance(2)
+        return await asyncio.wait_for(asyncio.gather(*streams), JOIN)
+
+    ana, bo = asyncio.run(scenario())
+    assert isinstance(ana, AuthError) and ana.message.startswith("token revoked")
+    assert isinstance(bo, AuthError) and bo.message.startswith("token expired")

@@ -143,3 +143,29 @@ def test_revoking_the_token_ends_an_open_page_stream(world: World, server: LiveS
             world.api("carol").cast_vote(pid, "yes")
             event, data, _ = next_event(lines)
             assert event == "gone" and "token revoked" in data
+
+
+def test_pages_on_one_proposal_share_each_render_but_a_member_removed_meanwhile_is_told_it_is_gone(
+    world: World, server: LiveServer
+) -> None:
+    pid = world.api("bob").create_proposal("backend-team", "Deploy v2.0?")["id"]
+    with (
+        httpx.Client(base_url=server.url, timeout=5) as alice,
+        httpx.Client(base_url=server.url, timeout=5) as carol,
+        httpx.Client(base_url=server.url, timeout=5) as bob,
+    ):
+        for client, name in ((alice, "alice"), (carol, "carol"), (bob, "bob")):
+            sign_in(client, world.tokens[name])
+        with (
+            alice.stream("GET", f"/proposals/{pid}/live") as a,
+            carol.stream("GET", f"/proposals/{pid}/live") as c,
+            bob.stream("GET", f"/proposals/{pid}/live") as b,
+        ):
+            pages = {"alice": a.iter_lines(), "carol": c.iter_lines(), "bob": b.iter_lines()}
+            assert all(next_event(lines)[0] == "fragment" for lines in pages.values())
+            world.services.groups.remove_member(world.admin, "backend-team", "carol")
+            world.api("bob").cast_vote(pid, "no", comment="Missing rollback plan")
+            seen = {name: next_event(lines) for name, lines in pages.items()}
+            assert seen["carol"][0] == "gone" and f"proposal {pid} not found" in seen["carol"][1]
+            assert seen["alice"][0] == seen["bob"][0] == "fragment"
+            assert 'data-voter="bob"' in seen["alice"][1] and seen["alice"][1] == seen["bob"][1]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Engine
@@ -34,6 +36,7 @@ class Context:
     allow_private_targets: bool = False
     _group_commit: GroupCommit | None = field(default=None, init=False, repr=False, compare=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _deciding: int = field(default=0, init=False, repr=False, compare=False)
     # token id -> the minute this process last wrote its `last_used_at` (at most one write a minute, SPEC §1)
     _uses: dict[str, datetime] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -72,6 +75,21 @@ class Context:
     def now(self) -> datetime:
         return self.clock.now()
 
+    @contextmanager
+    def deciding(self) -> Iterator[None]:
+        """Marks a decision under way in this process (finalize, gate vote/close, resolve, cancel): shared waits
+        hold their wake-up until it has answered, so the deciding request is answered first (SPEC §8 rev. 2)."""
+        with self._guard:
+            self._deciding += 1
+        try:
+            yield
+        finally:
+            with self._guard:
+                self._deciding -= 1
+
+    def decision_under_way(self) -> bool:
+        return self._deciding > 0
+
     def claim_use(self, token_id: str, minute: datetime) -> bool:
         """True for the first caller in this process to note `token_id`'s use in `minute`."""
         with self._guard:
@@ -86,6 +104,25 @@ class Context:
     def forget_use(self, token_id: str) -> None:
         with self._guard:
             self._uses.pop(token_id, None)
+
+
+S = TypeVar("S", bound="HasContext")
+P = ParamSpec("P")
+
+
+class HasContext(Protocol):
+    ctx: Context
+
+
+def decision(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """A service method that may decide something waiters wait on (see `Context.deciding`)."""
+
+    def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with self.ctx.deciding():
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(run, method)  # its name and docstring stay the method's
+    return run
 
 
 def record(

@@ -22,7 +22,7 @@ from accord.domain.records import build_record
 from accord.domain.tally import tally
 from accord.services.access import require_group, visible_groups
 from accord.services.completion_gates import CompletionGates
-from accord.services.context import Context, record
+from accord.services.context import Context, decision, record
 from accord.services.ids import new_id
 from accord.services.notices import send_system
 from accord.services.proposals import ProposalService, check_limit, iso, proposal_view
@@ -49,6 +49,7 @@ class DeliberationService(CompletionGates):
 
     # -- escalations and decision records ------------------------------------------------------------------
 
+    @decision
     def resolve(
         self, actor: Member, proposal_id: str, decision: str, rationale: str, mitigation: str | None = None
     ) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from accord.domain.members import Member
 from accord.domain.proposals import Proposal
 from accord.domain.tally import TallyResult, tally
 from accord.services.access import manages
-from accord.services.context import Context, record
+from accord.services.context import Context, decision, record
 from accord.services.notices import send_system
 from accord.services.proposal_views import proposal_view
 from accord.services.receipts import ReceiptService
@@ -30,6 +30,7 @@ class Finalizing:
     def load(self, uow: UnitOfWork, actor: Member, proposal_id: str, *, for_update: bool = False) -> Proposal:
         raise NotImplementedError  # pragma: no cover - ProposalService.load
 
+    @decision
     def finalize(
         self,
         actor: Member,

@@ -18,7 +18,8 @@ from accord.domain.proposals import Proposal, ProposalSpec
 from accord.domain.tally import tally
 from accord.services import holding
 from accord.services.access import require_group, visible_groups
-from accord.services.context import Context, record
+from accord.services.context import Context, decision, record
+from accord.services.fanout import IDLE_RECHECK_SECONDS, Reading, Shared, WaitBoard
 from accord.services.notices import SYSTEM, send_system
 from accord.services.proposals import ProposalService, check_limit, iso
 from accord.storage.reach_repository import ReachRepository
@@ -96,6 +97,14 @@ class GateService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.proposals = ProposalService(ctx)
+        # Waiters on one gate share a watch, a read and an encoding (SPEC §8 rev. 2, services/fanout.py).
+        self.waits = WaitBoard(
+            ctx.hub,
+            self._watch_read,
+            lambda rid: NotFoundError(f"gate request {rid} not found", request_id=rid),
+            ctx.decision_under_way,
+            [lambda caller, _reading: holding.unexpired(ctx, caller)],  # no read: the expiry instant
+        )
 
     # -- finding -------------------------------------------------------------------------------------------
 
@@ -287,6 +296,7 @@ class GateService:
         )
         self.proposals.receipts.issue(uow, p, decided, now=now)
 
+    @decision
     def vote(self, actor: Member, request_id: str, vote: object, comment: str | None = None) -> dict[str, Any]:
         """Vote yes, no or abstain on a gate; a veto holder's no vetoes it at once and tells the whole group."""
         choice = rules.check_vote(vote)
@@ -350,6 +360,7 @@ class GateService:
             at=now,
         )
 
+    @decision
     def close(self, actor: Member, request_id: str) -> dict[str, Any]:
         """The requester freezes the gate (approved, vetoed, else rejected) and releases the subject.
 
@@ -541,20 +552,59 @@ class GateService:
     async def wait_async(
         self, actor: Member, subject: str, timeout: float = 300, group: str | None = None
     ) -> dict[str, Any]:
-        """`wait` for async faces: the event loop keeps serving while this waits."""
+        """`wait` for async faces: the event loop keeps serving while this waits (a copy of `wait_shared`'s view)."""
+        return dict((await self.wait_shared(actor, subject, timeout, group)).view)
+
+    async def wait_shared(self, actor: Member, subject: str, timeout: float = 300, group: str | None = None) -> Shared:
+        """`wait` for async faces, shared (SPEC §8 rev. 2): the waiters on one gate in this process share one read
+        of the deciding state and one JSON encoding (`Shared.body`), each after its own visibility check (a member
+        removed from the group meanwhile gets NotFoundError). Its requester's wait (which closes an approved gate
+        and is `actionable`) and an administrator's (which shows the receipt) read on their own after the wake.
+        ValidationError (timeout outside 0-3600), NotFoundError (no such gate visible to the caller)."""
         timeout = _check_wait(timeout)
         end = time.monotonic() + timeout
         request_id = await asyncio.to_thread(self._resolve, actor, subject, group)
         if isinstance(request_id, dict):
-            return request_id
+            return Shared(request_id)
         group = await asyncio.to_thread(holding.group_of, self.ctx, request_id)
-        with self.ctx.hub.subscribe([request_id, *holding.watch_refs(actor, group)]) as sub:
-            while True:
-                view = await asyncio.to_thread(self._held_read, actor, request_id)
-                remaining = end - time.monotonic()
-                if view["status"] in rules.DECIDED or remaining <= 0:
-                    return {**view, "timed_out": view["status"] not in rules.DECIDED}
-                await sub.wait_async(holding.cap(self.ctx, actor, self._sleep_for(view, remaining)))
+        # The caller's own watch (its token, its membership), before its first read: no refusal is missed.
+        with self.ctx.hub.subscribe(holding.watch_refs(actor, group)) as held:
+            view = await asyncio.to_thread(self._held_read, actor, request_id)  # its own check, the fast path
+            if view["status"] in rules.DECIDED or timeout == 0:
+                return Shared({**view, "timed_out": view["status"] not in rules.DECIDED})
+            shared = self.waits.wait(request_id, end - time.monotonic())
+            reading = await holding.race(self.ctx, actor, group, held, shared, lambda: self.waits.refusal(request_id))
+            if reading is not None:
+                self.waits.admit(actor, reading, request_id)
+                if not (actor.is_admin or actor.name == reading.state.created_by):
+                    return reading.shared
+            view = await asyncio.to_thread(self._held_read, actor, request_id)
+            return Shared({**view, "timed_out": view["status"] not in rules.DECIDED})
+
+    def _watch_read(self, request_id: str) -> Reading:
+        """The gate as any member other than its requester sees it, read once for every waiter (no caller: each is
+        checked by `admit`). A gate past its timeout is closed first, as a read would."""
+        now = self.ctx.now()
+        with self.ctx.uow(write=False) as uow:
+            p = uow.proposals.get(request_id)
+            if p is None or p.kind != rules.KIND:
+                raise NotFoundError(f"gate request {request_id} not found", request_id=request_id)
+            members = frozenset(m.member for m in uow.groups.memberships(p.group))
+        if rules.timed_out(p, now):
+            self._settle(request_id)
+            with self.ctx.uow(write=False) as uow:
+                p = uow.proposals.get(request_id)
+                assert p is not None
+        view = {**gate_view(p, now), "receipt": None, "timed_out": False}
+        decided = view["status"] in rules.DECIDED
+        return Reading(
+            decided=decided,
+            group=p.group,
+            members=members,
+            shared=Shared(view),
+            sleep=None if decided else self._sleep_for(view, IDLE_RECHECK_SECONDS),
+            state=p,
+        )
 
     def _held_read(self, actor: Member, request_id: str) -> dict[str, Any]:
         """A wait's read: the token still good (401 otherwise), the member still in the group (404)."""

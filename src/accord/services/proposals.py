@@ -26,7 +26,8 @@ from accord.domain.proposals import (
 )
 from accord.services import holding
 from accord.services.access import manages, require_group, visible_groups
-from accord.services.context import Context, record
+from accord.services.context import Context, decision, record
+from accord.services.fanout import IDLE_RECHECK_SECONDS, Reading, Shared, WaitBoard
 from accord.services.finalizing import Finalizing, due, refuse_gate
 from accord.services.identity import member_for_token, note_use, require_token
 from accord.services.ids import new_id
@@ -80,6 +81,14 @@ class ProposalService(Finalizing):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.receipts = ReceiptService(ctx)
+        # Waiters on one proposal share a watch, a read and an encoding (SPEC §8 rev. 2, services/fanout.py).
+        self.waits = WaitBoard(
+            ctx.hub,
+            self._watch_read,
+            lambda pid: NotFoundError(f"proposal {pid} not found", proposal_id=pid),
+            ctx.decision_under_way,
+            [lambda caller, _reading: holding.unexpired(ctx, caller)],  # no read: the expiry instant
+        )
 
     # -- reading -------------------------------------------------------------------------------------------
 
@@ -93,6 +102,11 @@ class ProposalService(Finalizing):
         except NotFoundError:
             raise NotFoundError(f"proposal {proposal_id} not found", proposal_id=proposal_id) from None
         return p
+
+    def visible(self, actor: Member, proposal_id: str) -> None:
+        """NotFoundError unless `actor` may see the proposal (one read of it and of the membership)."""
+        with self.ctx.uow(write=False) as uow:
+            self.load(uow, actor, proposal_id)
 
     def get(self, actor: Member, proposal_id: str, *, with_history: bool = False) -> dict[str, Any]:
         """The proposal with its running tally, shares, participation and every current vote. A
@@ -384,6 +398,7 @@ class ProposalService(Finalizing):
             "cast_at": iso(ballot.cast_at),
         }
 
+    @decision
     def cancel(self, actor: Member, proposal_id: str) -> dict[str, Any]:
         """Cancel an open proposal (its creator or a group owner/admin) or an escalated one (a human owner/admin or
         a store administrator only, SPEC §2.5); releases its subject."""
@@ -424,17 +439,51 @@ class ProposalService(Finalizing):
                 sub.wait(holding.cap(self.ctx, actor, self._sleep_for(view, remaining)))
 
     async def wait_async(self, actor: Member, proposal_id: str, timeout: float) -> dict[str, Any]:
-        """`wait` for async faces: the event loop keeps serving while this waits."""
+        """`wait` for async faces: the event loop keeps serving while this waits (a copy of `wait_shared`'s view)."""
+        return dict((await self.wait_shared(actor, proposal_id, timeout)).view)
+
+    async def wait_shared(self, actor: Member, proposal_id: str, timeout: float) -> Shared:
+        """`wait` for async faces, shared (SPEC §8 rev. 2): every waiter on this proposal in this process gets the
+        one deciding read and its one JSON encoding (`Shared.body`), after its own visibility check (a member
+        removed from the group meanwhile gets NotFoundError). Timed out: the caller's own read, `timed_out: true`.
+        ValidationError (timeout outside 0-3600), NotFoundError (not visible)."""
         timeout = _check_timeout(timeout)
         deadline = time.monotonic() + timeout
         group = await asyncio.to_thread(holding.group_of, self.ctx, proposal_id)
-        with self.ctx.hub.subscribe([proposal_id, *holding.watch_refs(actor, group)]) as sub:
-            while True:
+        # The caller's own watch (its token, its membership), before its first read: no refusal is missed.
+        with self.ctx.hub.subscribe(holding.watch_refs(actor, group)) as held:
+            view = await asyncio.to_thread(self._held_read, actor, proposal_id)  # its own check, the fast path
+            if view["status"] != "open" or timeout == 0:
+                return Shared({**view, "timed_out": view["status"] == "open"})
+            shared = self.waits.wait(proposal_id, deadline - time.monotonic())
+            reading = await holding.race(self.ctx, actor, group, held, shared, lambda: self.waits.refusal(proposal_id))
+            if reading is None:
                 view = await asyncio.to_thread(self._held_read, actor, proposal_id)
-                remaining = deadline - time.monotonic()
-                if view["status"] != "open" or remaining <= 0:
-                    return {**view, "timed_out": view["status"] == "open"}
-                await sub.wait_async(holding.cap(self.ctx, actor, self._sleep_for(view, remaining)))
+                return Shared({**view, "timed_out": view["status"] == "open"})
+            self.waits.admit(actor, reading, proposal_id)
+            return reading.shared
+
+    def _watch_read(self, proposal_id: str) -> Reading:
+        """The proposal as a waiter sees it, read once for all of them (no caller: each is checked by `admit`)."""
+        now = self.ctx.now()
+        with self.ctx.uow(write=False) as uow:
+            p = uow.proposals.get(proposal_id)
+            if p is None:
+                raise NotFoundError(f"proposal {proposal_id} not found", proposal_id=proposal_id)
+            members = frozenset(m.member for m in uow.groups.memberships(p.group))
+        if due(p, now):
+            self.close_if_due(p.id)
+            return self._watch_read(proposal_id)
+        view = proposal_view(p, now)
+        decided = view["status"] != "open"
+        return Reading(
+            decided=decided,
+            group=p.group,
+            members=members,
+            shared=Shared({**view, "timed_out": False}),
+            sleep=None if decided else self._sleep_for(view, IDLE_RECHECK_SECONDS),
+            state=p,
+        )
 
     def _held_read(self, actor: Member, proposal_id: str) -> dict[str, Any]:
         """A wait's read: the token still good (401 otherwise), the member still in the group (404)."""

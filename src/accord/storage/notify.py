@@ -9,17 +9,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 
 import psycopg
 from sqlalchemy import Engine
 
-from accord.storage.engine import is_sqlite
+from accord.storage.engine import is_sqlite, sqlite_path
 from accord.storage.repositories import EventRepository
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05  # SPEC §8: the SQLite high-water mark is checked at most every 50 ms
+# On a SQLite file, `PRAGMA data_version` (no table read, no disk I/O: it says whether any other connection
+# committed) is asked this often, and the high-water mark read only when it moved: a commit in another process
+# wakes its waiters within ~10 ms instead of up to 50 ms, for less work than a read every 50 ms.
+VERSION_SECONDS = 0.01
 CHANNEL = "accord_events"
 
 
@@ -79,6 +85,31 @@ class Subscription:
         self.close()
 
 
+class _DataVersion:
+    """Whether another connection (any process) committed to a SQLite file since the last look."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn: sqlite3.Connection | None = None
+        self._path = path
+        self._last: int | None = None
+
+    def changed(self) -> bool:
+        try:
+            if self._conn is None:
+                self._conn = sqlite3.connect(f"{self._path.as_uri()}?mode=rw", uri=True, isolation_level=None)
+            value = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:  # say "changed": the high-water read that follows reports and retries
+            self.close()
+            return True
+        moved, self._last = value != self._last, value
+        return moved
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
 class EventHub:
     """Fans committed events out to this process's waiters; works across processes and replicas."""
 
@@ -103,6 +134,11 @@ class EventHub:
             if self._thread is None or not self._thread.is_alive():
                 self._start()
         return sub
+
+    @property
+    def high_water(self) -> int:
+        """The newest event id this hub has seen commit (0 before it has looked)."""
+        return self._high_water or 0
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
@@ -145,13 +181,23 @@ class EventHub:
             return repo.refs_since(self._high_water)
 
     def _poll_sqlite(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._dispatch(self._read_since())
-            except Exception:  # keep waking waiters even if one read fails (e.g. a locked file)
-                log.exception("event poll failed")
-            self._poke.wait(POLL_SECONDS)
-            self._poke.clear()
+        path = sqlite_path(self.engine.url)
+        version = _DataVersion(path) if path is not None else None  # in memory: only this process writes
+        interval = VERSION_SECONDS if version is not None else POLL_SECONDS
+        changed = True
+        try:
+            while not self._stop.is_set():
+                try:
+                    if changed:
+                        self._dispatch(self._read_since())
+                except Exception:  # keep waking waiters even if one read fails (e.g. a locked file)
+                    log.exception("event poll failed")
+                poked = self._poke.wait(interval)
+                self._poke.clear()
+                changed = poked or version is None or version.changed()
+        finally:
+            if version is not None:
+                version.close()
 
     def _listen_postgres(self) -> None:
         url = self.engine.url.set(drivername="postgresql")

@@ -163,9 +163,10 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
     async def wait_proposal(proposal_id: str, ctx: Context[Any, Any], timeout: float = 30) -> Json:
         """Wait until the proposal is decided (finalized, escalated or cancelled) or `timeout` seconds pass
         (at most 3600). Returns its state with `timed_out`; wakes on the deciding event, not by polling."""
-        result: Json = await caller.run_async(
-            ctx, lambda api: api.services.proposals.wait_async(api.actor, proposal_id, timeout)
+        shared = await caller.run_async(
+            ctx, lambda api: api.services.proposals.wait_shared(api.actor, proposal_id, timeout)
         )
+        result: Json = shared.view  # one read shared by every waiter on it (SPEC §8 rev. 2); never mutated
         return result
 
     @server.tool()

@@ -53,9 +53,10 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
         pending: do not proceed. subject: a request id, or a subject whose open request is waited on (none
         open: "none_open" at once, do not proceed). Only the requester's wait closes an approved gate and gets
         actionable: true. Wakes on the deciding vote, not by polling."""
-        result: Json = await caller.run_async(
-            ctx, lambda api: api.services.gates.wait_async(api.actor, subject, timeout, group)
+        shared = await caller.run_async(
+            ctx, lambda api: api.services.gates.wait_shared(api.actor, subject, timeout, group)
         )
+        result: Json = shared.view  # one read shared by every waiter on it (SPEC §8 rev. 2); never mutated
         return result
 
     @server.tool()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from accord.entrypoints.rest.common import Body, CallerApi, TokenApi
@@ -224,10 +224,14 @@ def cancel_proposal(proposal_id: str, api: CallerApi) -> Json:
     return api.cancel_proposal(proposal_id)
 
 
-@router.get("/proposals/{proposal_id}/wait", tags=["proposals"])
-async def wait_proposal(proposal_id: str, api: CallerApi, timeout: Annotated[float, Query(ge=0, le=3600)] = 30) -> Json:
-    """Long-poll: returns as soon as the proposal leaves `open`, or at `timeout` with `timed_out: true`."""
-    return await api.services.proposals.wait_async(api.actor, proposal_id, timeout)
+@router.get("/proposals/{proposal_id}/wait", tags=["proposals"], response_model=Json)
+async def wait_proposal(
+    proposal_id: str, api: CallerApi, timeout: Annotated[float, Query(ge=0, le=3600)] = 30
+) -> Response:
+    """Long-poll: returns as soon as the proposal leaves `open`, or at `timeout` with `timed_out: true`. Every
+    waiter on the proposal gets the same bytes, read and encoded once (SPEC §8 rev. 2)."""
+    shared = await api.services.proposals.wait_shared(api.actor, proposal_id, timeout)
+    return Response(shared.body, media_type="application/json")
 
 
 @router.get("/events", tags=["events"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from accord.entrypoints.rest.common import Body, CallerApi
 
@@ -85,16 +85,18 @@ def gate_tally(api: CallerApi, subject: str, group: str | None = None) -> Json:
     return api.gate_tally(subject, group)
 
 
-@router.get("/gates/{ref:path}/wait", tags=["gates"])
+@router.get("/gates/{ref:path}/wait", tags=["gates"], response_model=Json)
 async def gate_wait(
     ref: str,
     api: CallerApi,
     timeout: Annotated[float, Query(ge=0, le=3600)] = 300,
     group: str | None = None,
-) -> Json:
+) -> Response:
     """Long-poll a gate (request id, or subject): returns once approved (closing it for its requester), vetoed,
-    rejected or expired, or at `timeout` with `timed_out: true`."""
-    return await api.services.gates.wait_async(api.actor, ref, timeout, group)
+    rejected or expired, or at `timeout` with `timed_out: true`. Waiters other than the requester get the same
+    bytes, read and encoded once (SPEC §8 rev. 2)."""
+    shared = await api.services.gates.wait_shared(api.actor, ref, timeout, group)
+    return Response(shared.body, media_type="application/json")
 
 
 @router.post("/gates/{request_id}/close", tags=["gates"])
