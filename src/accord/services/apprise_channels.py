@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import apprise
-
 from accord.domain.errors import ValidationError
 from accord.domain.webhooks import refused_address
 
@@ -96,6 +94,8 @@ def parse(url: object) -> ParsedChannel:
             field="url",
             allowed=sorted(SCHEMES),
         )
+    import apprise  # imported on first use: every CLI call and spawned process starts without it
+
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin is None or isinstance(plugin, bool):
         raise ValidationError(
@@ -161,6 +161,8 @@ def send(url: str, title: str, body: str, *, allow_private: bool) -> Sent:
         check_target(parse(url), allow_private=allow_private)
     except ValidationError as exc:
         return Sent(False, 0.0, exc.message)
+    import apprise
+
     notifier = apprise.Apprise()
     notifier.add(url)
     with apprise.LogCapture(level=apprise.logging.WARNING) as logs:  # type: ignore[no-untyped-call]
