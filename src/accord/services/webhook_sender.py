@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import httpx
 from standardwebhooks import Webhook
 
 from accord.domain.outbox import RETRY_WINDOW
@@ -17,6 +17,9 @@ from accord.services.outbox import Delivery, Outcome, Sender
 from accord.services.targets import target_problem
 from accord.services.webhooks import KIND, tell_owners_disabled
 from accord.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = "Accord-Webhooks/1"
 MAX_EXCERPT = 200  # bytes of a failed answer's body kept in the attempt log
@@ -44,6 +47,8 @@ class WebhookSender(Sender):
     @property
     def http(self) -> httpx.Client:
         """One pooled client, made on first use (its TLS set-up costs every process that never sends)."""
+        import httpx  # here, not at import: every CLI call builds the services, few ever send
+
         with self._guard:
             if self._http is None:
                 # Redirects are not followed: a 3xx is a failed attempt (Standard Webhooks' advice).
@@ -65,6 +70,8 @@ class WebhookSender(Sender):
             return Outcome(False, error=f"target refused: {problem}")
         body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
         headers = {"content-type": "application/json", **sign(hook["secret"], delivery.id, now, body)}
+        import httpx
+
         try:
             with self.http.stream("POST", hook["url"], content=body.encode(), headers=headers) as response:
                 status = response.status_code
