@@ -58,8 +58,8 @@ def fan_out(conn: Connection, events: Sequence[PendingEvent]) -> None:
         return
     rows = []
     for event in events:
-        if event.group is None or not is_webhook_event(event.type, event.data):
-            continue
+        if event.group is None or event.readers is not None or not is_webhook_event(event.type, event.data):
+            continue  # a private event (readers named: a direct message's) never leaves Accord
         for hook in hooks:
             if hook["group_name"] == event.group and matches(hook["events"], event.type):
                 rows.append(
