@@ -113,7 +113,6 @@ COMMANDS = {
     "add_channel": "accord member channel add",
     "list_channels": "accord member channel list",
     "remove_channel": "accord member channel remove",
-    "set_time_zone": "accord member time-zone",
     "add_webhook": "accord webhook add",
     "list_webhooks": "accord webhook list",
     "remove_webhook": "accord webhook remove",
