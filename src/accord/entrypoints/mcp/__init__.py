@@ -10,7 +10,7 @@ from mcp_types import CallToolResult, InputRequiredResult, TextContent
 
 from accord.bootstrap import Services
 from accord.domain.errors import AccordError
-from accord.entrypoints.mcp import core, deliberation, gates, milestones, proof
+from accord.entrypoints.mcp import conventions, core, deliberation, gates, milestones, proof
 from accord.entrypoints.mcp.common import Caller
 
 INSTRUCTIONS = (
@@ -56,4 +56,5 @@ def build_mcp(services: Services, token: str | None = None) -> MCPServer[Any]:
     caller = Caller(services, token)
     for module in (core, milestones, gates, deliberation, proof):
         module.register(server, caller)
+    conventions.apply(server)
     return server

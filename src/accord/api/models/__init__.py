@@ -1,0 +1,105 @@
+"""The typed results of every operation (SPEC §9 rev. 2): one model per shape, used as REST's `response_model`,
+as each MCP tool's `outputSchema` and structured result, and as the Python client's return types.
+
+Pydantic lives here, at the edge; services keep returning plain JSON objects, which these models validate
+on the way out. Each model names the fields every answer has; `extra="allow"` keeps the rest (fields some
+answers add, such as `receipt` or `timed_out`), so a model documents and checks without dropping data.
+"""
+
+from accord.api.models.base import ErrorBody, ErrorEnvelope, Out, Result
+from accord.api.models.core import (
+    Ballot,
+    Event,
+    Group,
+    GroupList,
+    GroupMember,
+    GroupMemberList,
+    Me,
+    Member,
+    Policy,
+    ProposalList,
+    ProposalRow,
+    ProposalView,
+    ProposalWait,
+    Removed,
+    Token,
+    TokensRevoked,
+)
+from accord.api.models.deliberation import (
+    CompletionGate,
+    CompletionGateList,
+    Consultation,
+    ConsultationList,
+    ConsultationRow,
+    DecisionRecord,
+    Sweep,
+)
+from accord.api.models.gates import (
+    Gate,
+    GateBallot,
+    GateList,
+    GateVerification,
+    MaybeMessage,
+    Message,
+    MessageList,
+    Sent,
+)
+from accord.api.models.milestones import (
+    Checkpoint,
+    CheckpointApproval,
+    CheckpointDone,
+    Milestone,
+    MilestoneList,
+    MilestoneRow,
+)
+from accord.api.models.proof import AuditHead, AuditVerification, Jwks, Keys, ReceiptCheck, Redeemed
+
+__all__ = [
+    "AuditHead",
+    "AuditVerification",
+    "Ballot",
+    "Checkpoint",
+    "CheckpointApproval",
+    "CheckpointDone",
+    "CompletionGate",
+    "CompletionGateList",
+    "Consultation",
+    "ConsultationList",
+    "ConsultationRow",
+    "DecisionRecord",
+    "ErrorBody",
+    "ErrorEnvelope",
+    "Event",
+    "Gate",
+    "GateBallot",
+    "GateList",
+    "GateVerification",
+    "Group",
+    "GroupList",
+    "GroupMember",
+    "GroupMemberList",
+    "Jwks",
+    "Keys",
+    "MaybeMessage",
+    "Me",
+    "Member",
+    "Message",
+    "MessageList",
+    "Milestone",
+    "MilestoneList",
+    "MilestoneRow",
+    "Out",
+    "Policy",
+    "ProposalList",
+    "ProposalRow",
+    "ProposalView",
+    "ProposalWait",
+    "ReceiptCheck",
+    "Redeemed",
+    "Removed",
+    "Result",
+    "Sent",
+    "Sweep",
+    "Token",
+    "TokensRevoked",
+]
