@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -17,6 +17,12 @@ T = TypeVar("T")
 Json = dict[str, Any]
 
 
+class ContextualResources:
+    """A server whose static resources named in `contextual` are read with the request's context (the caller)."""
+
+    contextual: dict[str, Callable[[Context[Any, Any]], Awaitable[str]]]
+
+
 class Caller:
     """Resolves the calling member: a fixed token (stdio, ACCORD_TOKEN) or the request's bearer token (HTTP)."""
 
@@ -25,15 +31,23 @@ class Caller:
         self.token = token
 
     def api(self, ctx: Context[Any, Any] | None) -> Api:
+        return self.api_for(ctx.headers if ctx is not None else None)
+
+    def api_for(self, headers: Mapping[str, str] | None) -> Api:
+        """The operations as the fixed token's member, or as the bearer token's in `headers` (AuthError if none)."""
         token = self.token
-        if token is None and ctx is not None:
-            headers = ctx.headers or {}
+        if token is None and headers is not None:
             auth = headers.get("authorization") or headers.get("Authorization") or ""
             scheme, _, value = auth.partition(" ")
             token = value.strip() if scheme.lower() == "bearer" else None
         if token is None:
             raise AuthError("missing token: set ACCORD_TOKEN (stdio) or send 'Authorization: Bearer acc_…' (HTTP)")
         return Api(self.services, self.services.identity.authenticate(token))
+
+    async def run_plain(self, headers: Mapping[str, str] | None, op: Callable[[Api], T]) -> T:
+        """Run one operation off the event loop, its AccordErrors left as they are (resources map their own)."""
+        api = await anyio.to_thread.run_sync(self.api_for, headers)
+        return await anyio.to_thread.run_sync(op, api)
 
     async def run(self, ctx: Context[Any, Any] | None, op: Callable[[Api], T]) -> T:
         """Run one operation off the event loop; Accord's refusals reach the client as tool errors."""
