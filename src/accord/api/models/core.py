@@ -157,3 +157,11 @@ class Event(Out):
     data: dict[str, Any]
     prev_id: int | None
     hash: str
+
+
+class MemberList(Out):
+    members: list[Member]
+
+
+class EventList(Out):
+    events: list[Event]

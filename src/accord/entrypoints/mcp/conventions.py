@@ -1,5 +1,6 @@
-"""MCP conventions (SPEC §9 rev. 2) as data: one line per tool gives its title, its kind (hence its annotations)
-and its output model; one table gives every parameter its description, enum and range.
+"""MCP conventions (SPEC §9 rev. 2) as data: one line per tool gives its title and its kind (hence its annotations);
+its output model is the operation's line in `accord.api.contract.RESULTS`; one table gives every parameter its
+description, enum and range.
 
 A tool registered without a line in `TOOLS` stops the server from building (`apply` raises), so a new tool
 is one line here plus its function. Parameters are described by name (`PARAMETERS`), with `tool.parameter`
@@ -17,7 +18,7 @@ from mcp.server.mcpserver.utilities.func_metadata import _inline_root_ref
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, TypeAdapter
 
-from accord.api import models as m
+from accord.api.contract import result_model
 
 
 class Kind(Enum):
@@ -48,76 +49,75 @@ DESTRUCTIVE, OUTSIDE = Kind.DESTRUCTIVE, Kind.OUTSIDE
 
 @dataclass(frozen=True)
 class Line:
-    """One tool's convention: a human title, its kind, the model its structured result follows."""
+    """One tool's convention: a human title and its kind (its result model is in accord.api.contract.RESULTS)."""
 
     title: str
     kind: Kind
-    output: type[BaseModel]
 
 
 TOOLS: dict[str, Line] = {
     # members, groups, proposals
-    "whoami": Line("Who am I", READ, m.Me),
-    "list_groups": Line("List my groups", READ, m.GroupList),
-    "list_members": Line("List a group's members", READ, m.GroupMemberList),
-    "create_proposal": Line("Open a proposal", WRITE, m.ProposalView),
-    "cast_vote": Line("Cast a vote", WRITE, m.Ballot),
-    "get_proposal": Line("Get a proposal", READ, m.ProposalView),
-    "list_proposals": Line("List proposals", READ, m.ProposalList),
-    "finalize_proposal": Line("Finalize a proposal", DESTRUCTIVE, m.ProposalView),
-    "cancel_proposal": Line("Cancel a proposal", DESTRUCTIVE, m.ProposalView),
-    "wait_proposal": Line("Wait for a decision", READ, m.ProposalWait),
+    "whoami": Line("Who am I", READ),
+    "list_groups": Line("List my groups", READ),
+    "list_members": Line("List a group's members", READ),
+    "create_proposal": Line("Open a proposal", WRITE),
+    "cast_vote": Line("Cast a vote", WRITE),
+    "get_proposal": Line("Get a proposal", READ),
+    "list_proposals": Line("List proposals", READ),
+    "finalize_proposal": Line("Finalize a proposal", DESTRUCTIVE),
+    "cancel_proposal": Line("Cancel a proposal", DESTRUCTIVE),
+    "wait_proposal": Line("Wait for a decision", READ),
     # deliberation
-    "resolve_proposal": Line("Resolve an escalated proposal", WRITE, m.ProposalView),
-    "get_decision_record": Line("Get a decision record", READ, m.DecisionRecord),
-    "create_consultation": Line("Open a consultation", WRITE, m.Consultation),
-    "submit_contribution": Line("Submit a contribution", WRITE, m.Consultation),
-    "get_consultation": Line("Get a consultation", READ, m.Consultation),
-    "list_consultations": Line("List consultations", READ, m.ConsultationList),
-    "create_completion_gate": Line("Open a completion gate", WRITE, m.CompletionGate),
-    "signal_completion": Line("Signal completion", WRITE, m.CompletionGate),
-    "get_completion_gate": Line("Get a completion gate", READ, m.CompletionGate),
-    "list_completion_gates": Line("List completion gates", READ, m.CompletionGateList),
-    "sweep": Line("Send due notices", WRITE, m.Sweep),
+    "resolve_proposal": Line("Resolve an escalated proposal", WRITE),
+    "get_decision_record": Line("Get a decision record", READ),
+    "create_consultation": Line("Open a consultation", WRITE),
+    "submit_contribution": Line("Submit a contribution", WRITE),
+    "get_consultation": Line("Get a consultation", READ),
+    "list_consultations": Line("List consultations", READ),
+    "create_completion_gate": Line("Open a completion gate", WRITE),
+    "signal_completion": Line("Signal completion", WRITE),
+    "get_completion_gate": Line("Get a completion gate", READ),
+    "list_completion_gates": Line("List completion gates", READ),
+    "sweep": Line("Send due notices", WRITE),
     # gates and the inbox
-    "gate_request": Line("Request a gate", WRITE, m.Gate),
-    "gate_vote": Line("Vote on a gate", WRITE, m.GateBallot),
-    "gate_tally": Line("Tally a gate", READ, m.Gate),
-    "gate_wait": Line("Wait for a gate", WRITE, m.Gate),  # the requester's wait closes an approved gate
-    "gate_close": Line("Close a gate", Kind.DESTRUCTIVE_IDEMPOTENT, m.Gate),
-    "gate_list": Line("List gates", READ, m.GateList),
-    "gate_verify": Line("Verify a gate's payload", READ, m.GateVerification),
-    "send_message": Line("Send a message", WRITE, m.Sent),
-    "check_inbox": Line("Check my inbox", READ, m.MessageList),
-    "recv_message": Line("Receive a message", WRITE, m.MaybeMessage),  # consumes
-    "peek_message": Line("Peek at the next message", READ, m.MaybeMessage),
-    "mark_message_read": Line("Mark a message read", IDEMPOTENT, m.Message),
-    "claim_message": Line("Claim a task", WRITE, m.Message),
-    "complete_message": Line("Complete a task", WRITE, m.Message),
-    "release_message": Line("Release a task", WRITE, m.Message),
+    "gate_request": Line("Request a gate", WRITE),
+    "gate_vote": Line("Vote on a gate", WRITE),
+    "gate_tally": Line("Tally a gate", READ),
+    "gate_wait": Line("Wait for a gate", WRITE),  # the requester's wait closes an approved gate
+    "gate_close": Line("Close a gate", Kind.DESTRUCTIVE_IDEMPOTENT),
+    "gate_list": Line("List gates", READ),
+    "gate_verify": Line("Verify a gate's payload", READ),
+    "send_message": Line("Send a message", WRITE),
+    "check_inbox": Line("Check my inbox", READ),
+    "recv_message": Line("Receive a message", WRITE),  # consumes
+    "peek_message": Line("Peek at the next message", READ),
+    "mark_message_read": Line("Mark a message read", IDEMPOTENT),
+    "claim_message": Line("Claim a task", WRITE),
+    "complete_message": Line("Complete a task", WRITE),
+    "release_message": Line("Release a task", WRITE),
     # milestones
-    "create_milestone": Line("Create a milestone", WRITE, m.Milestone),
-    "get_milestone": Line("Get a milestone", READ, m.Milestone),
-    "list_milestones": Line("List milestones", READ, m.MilestoneList),
-    "complete_checkpoint": Line("Complete a checkpoint", IDEMPOTENT, m.CheckpointDone),
-    "update_checkpoint": Line("Update a checkpoint", WRITE, m.Milestone),
-    "add_checkpoint": Line("Add a checkpoint", WRITE, m.Milestone),
-    "delete_checkpoint": Line("Delete a checkpoint", DESTRUCTIVE, m.Milestone),
-    "request_checkpoint_approval": Line("Ask again for a checkpoint's approval", WRITE, m.CheckpointApproval),
-    "reopen_milestone": Line("Reopen a milestone", WRITE, m.Milestone),
+    "create_milestone": Line("Create a milestone", WRITE),
+    "get_milestone": Line("Get a milestone", READ),
+    "list_milestones": Line("List milestones", READ),
+    "complete_checkpoint": Line("Complete a checkpoint", IDEMPOTENT),
+    "update_checkpoint": Line("Update a checkpoint", WRITE),
+    "add_checkpoint": Line("Add a checkpoint", WRITE),
+    "delete_checkpoint": Line("Delete a checkpoint", DESTRUCTIVE),
+    "request_checkpoint_approval": Line("Ask again for a checkpoint's approval", WRITE),
+    "reopen_milestone": Line("Reopen a milestone", WRITE),
     # receipts
-    "verify_receipt": Line("Verify a decision receipt", READ, m.ReceiptCheck),
-    "redeem_receipt": Line("Redeem a gate's receipt", WRITE, m.Redeemed),
+    "verify_receipt": Line("Verify a decision receipt", READ),
+    "redeem_receipt": Line("Redeem a gate's receipt", WRITE),
     # rev. 2 tools colleagues add (tokens, channels, webhooks): their lines are ready here
-    "list_tokens": Line("List tokens", READ, m.Result),
-    "revoke_token": Line("Revoke a token", DESTRUCTIVE, m.Result),
-    "add_channel": Line("Add a notification channel", OUTSIDE, m.Result),
-    "list_channels": Line("List notification channels", READ, m.Result),
-    "remove_channel": Line("Remove a notification channel", DESTRUCTIVE, m.Result),
-    "add_webhook": Line("Add a webhook", OUTSIDE, m.Result),
-    "list_webhooks": Line("List webhooks", READ, m.Result),
-    "remove_webhook": Line("Remove a webhook", DESTRUCTIVE, m.Result),
-    "list_deliveries": Line("List deliveries", READ, m.Result),
+    "list_tokens": Line("List tokens", READ),
+    "revoke_token": Line("Revoke a token", DESTRUCTIVE),
+    "add_channel": Line("Add a notification channel", OUTSIDE),
+    "list_channels": Line("List notification channels", READ),
+    "remove_channel": Line("Remove a notification channel", DESTRUCTIVE),
+    "add_webhook": Line("Add a webhook", OUTSIDE),
+    "list_webhooks": Line("List webhooks", READ),
+    "remove_webhook": Line("Remove a webhook", DESTRUCTIVE),
+    "list_deliveries": Line("List deliveries", READ),
 }
 
 PARAMETERS: dict[str, dict[str, Any]] = {
@@ -251,8 +251,9 @@ def apply(server: MCPServer[Any]) -> None:
             raise LookupError(f"MCP tool {tool.name!r} has no line in accord.entrypoints.mcp.conventions.TOOLS")
         tool.title = line.title
         tool.annotations = line.kind.annotations(line.title)
-        tool.fn_metadata.output_model = line.output
-        tool.fn_metadata.output_schema = output_schema(line.output)
+        output = result_model(tool.name)
+        tool.fn_metadata.output_model = output
+        tool.fn_metadata.output_schema = output_schema(output)
         tool.fn_metadata.wrap_output = False
         vars(tool).pop("output_schema", None)  # a cached_property on Tool
         for name, schema in tool.parameters.get("properties", {}).items():

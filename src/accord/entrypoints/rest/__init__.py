@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from accord.bootstrap import Services
 from accord.entrypoints.rest import core, deliberation, gates, milestones, proof
@@ -62,5 +63,6 @@ def create_app(
 
         install_web(app, services)
     if mcp_server is not None:
-        app.mount("/", mcp_app)
+        # One route, not a catch-all mount: unknown paths and methods stay FastAPI's, answered as JSON (404/405).
+        app.router.routes.append(Route("/mcp", endpoint=mcp_app))
     return app

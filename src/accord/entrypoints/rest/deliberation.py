@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import PlainTextResponse
 
 from accord.entrypoints.rest.common import Body, CallerApi
+from accord.entrypoints.rest.contract import ContractRouter
 
-router = APIRouter(prefix="/v1")
+router = ContractRouter(prefix="/v1")
 
 Json = dict[str, Any]
 Format = Annotated[Literal["json", "markdown"], Query(description="json (with a `markdown` field) or markdown.")]
