@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Engine
@@ -18,6 +18,17 @@ from accord.storage.event_log import PendingEvent
 from accord.storage.group_commit import GroupCommit
 from accord.storage.notify import EventHub
 from accord.storage.uow import UnitOfWork
+
+
+class Wakeup(Protocol):
+    """What a wait holds on the event hub (`ctx.hub.subscribe(refs)`): sleep until a matching event, then close."""
+
+    def wait(self, timeout: float) -> bool: ...
+
+    async def wait_async(self, timeout: float) -> bool: ...
+
+    def close(self) -> None: ...
+
 
 T = TypeVar("T")
 

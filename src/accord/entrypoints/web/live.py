@@ -21,7 +21,7 @@ from accord.domain.errors import AccordError
 from accord.entrypoints.rest.common import Caller, services_of
 from accord.entrypoints.web import queue, views
 from accord.entrypoints.web.common import Signed, Visitor, WebRoute, secure
-from accord.storage.notify import Subscription
+from accord.services.context import Wakeup
 
 # sse-starlette sends a comment every PING_SECONDS, notices a client that went away, and ends the streams
 # when the server shuts down (so `accord serve` stops at once with pages open).
@@ -35,7 +35,7 @@ feed_router = APIRouter(prefix="/v1")
 
 
 def _fragments(
-    sub: Subscription, render: Callable[[], str], first: str, min_interval: float
+    sub: Wakeup, render: Callable[[], str], first: str, min_interval: float
 ) -> AsyncIterator[ServerSentEvent]:
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:
