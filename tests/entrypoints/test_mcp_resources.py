@@ -21,8 +21,8 @@ HANG_GUARD = 60  # seconds: only so a broken build fails instead of hanging; the
 
 
 @pytest.fixture
-def seeded(sqlite_url: str) -> Iterator[tuple[Services, World]]:
-    services = build_services(sqlite_url)
+def seeded(store_url: str) -> Iterator[tuple[Services, World]]:
+    services = build_services(store_url)
     world = World(services)
     world.group("eng", ["ana", "ben", "cy"])
     world.group("ops", ["olga"])

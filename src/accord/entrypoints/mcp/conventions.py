@@ -14,7 +14,6 @@ from enum import Enum
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.utilities.func_metadata import _inline_root_ref
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, TypeAdapter
 
@@ -238,7 +237,12 @@ def parameter_schema(tool: str, name: str) -> dict[str, Any] | None:
 
 
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return _inline_root_ref(TypeAdapter(model).json_schema(mode="serialization"))
+    """The model's JSON schema with an object at the root (MCP wants `type: object` there, not a bare `$ref`)."""
+    schema = TypeAdapter(model).json_schema(mode="serialization")
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        schema = {**schema["$defs"][ref.removeprefix("#/$defs/")], **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
 
 
 def apply(server: MCPServer[Any]) -> None:

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -29,6 +30,7 @@ from mcp_types import SubscriptionsListenRequestParams, SubscriptionsListenResul
 from accord.api import Api
 from accord.domain.errors import AccordError
 from accord.entrypoints.mcp.common import Caller, ContextualResources
+from accord.services.context import Wakeup
 
 log = logging.getLogger("accord.mcp")
 JSON = "application/json"
@@ -125,6 +127,17 @@ def register(server: MCPServer[Any], caller: Caller) -> None:
     server._lowlevel_server.add_request_handler("subscriptions/listen", SubscriptionsListenRequestParams, handler)
 
 
+@dataclass
+class Watch:
+    """One subscribed URI on one stream: the member's operations, the hub subscription, the last reading."""
+
+    uri: str
+    api: Api
+    reader: Reader
+    sub: Wakeup
+    last: str
+
+
 class ResourceListen:
     """Serves `subscriptions/listen`: the SDK's stream, fed by one watcher per Accord resource it asks for."""
 
@@ -136,36 +149,48 @@ class ResourceListen:
     ) -> SubscriptionsListenResult:
         bus = InMemorySubscriptionBus()  # this stream's own: only its member's watchers publish on it
         stream = ListenHandler(bus)
-        uris = list(params.notifications.resource_subscriptions or [])
         headers: Mapping[str, str] | None = getattr(ctx.request, "headers", None)
-        async with anyio.create_task_group() as tasks:
-            for uri in uris:
-                tasks.start_soon(self.watch, headers, uri, bus)
-            try:
-                result = await stream(ctx, params)
-            finally:
-                tasks.cancel_scope.cancel()
+        # Every watcher subscribes and takes its first reading before the stream's acknowledgment goes out, so
+        # a change the client makes right after `listen` returns is announced, never folded into that reading.
+        watches: list[Watch] = []
+        try:
+            for uri in params.notifications.resource_subscriptions or []:
+                if (started := await self.start(headers, uri)) is not None:
+                    watches.append(started)
+            async with anyio.create_task_group() as tasks:
+                for watch in watches:
+                    tasks.start_soon(self.watch, watch, bus)
+                try:
+                    result = await stream(ctx, params)
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:
+            for watch in watches:
+                watch.sub.close()
         return result
 
-    async def watch(self, headers: Mapping[str, str] | None, uri: str, bus: InMemorySubscriptionBus) -> None:
-        """Announce `uri` on `bus` each time what this member reads there changes."""
+    async def start(self, headers: Mapping[str, str] | None, uri: str) -> Watch | None:
+        """Subscribe to what may change `uri` and read it once, as the stream's member (None: not ours, or refused)."""
         try:
             api = await anyio.to_thread.run_sync(self.caller.api_for, headers)
-            found = resolve(uri, api)
-            if found is None:
-                return
-            refs, reader = found
-            hub = api.services.ctx.hub
-            with hub.subscribe(refs) as sub:  # before the first read, so no change falls in between
-                last = await self._read(api, reader)
-                while True:
-                    await sub.wait_async(WATCH_PERIOD)
-                    now = await self._read(api, reader)
-                    if now != last:
-                        last = now
-                        await bus.publish(ResourceUpdated(uri=uri))
         except AccordError as exc:
             log.info("not watching %s: %s", uri, exc.message)
+            return None
+        found = resolve(uri, api)
+        if found is None:
+            return None
+        refs, reader = found
+        sub = api.services.ctx.hub.subscribe(refs)  # before the first read, so no change falls in between
+        return Watch(uri, api, reader, sub, await self._read(api, reader))
+
+    async def watch(self, watch: Watch, bus: InMemorySubscriptionBus) -> None:
+        """Announce the URI on `bus` each time what this member reads there changes."""
+        while True:
+            await watch.sub.wait_async(WATCH_PERIOD)
+            now = await self._read(watch.api, watch.reader)
+            if now != watch.last:
+                watch.last = now
+                await bus.publish(ResourceUpdated(uri=watch.uri))
 
     @staticmethod
     async def _read(api: Api, reader: Reader) -> str:
