@@ -48,6 +48,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/audit_verify.py
 	$(BIN)/python bench/awaiting.py
 	$(BIN)/python bench/settled.py
+	$(BIN)/python bench/response_models.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
