@@ -4,13 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 
 class Out(BaseModel):
-    """A result: the declared fields are always there; answers may carry more (kept, never dropped)."""
+    """A result: the declared fields are always there; answers may carry more (kept, never dropped).
+
+    Dumped in the order the service gave its fields (not declared fields first), so every face prints an answer
+    the same way: `accord ... --json` against a server equals it on the local store."""
 
     model_config = ConfigDict(extra="allow")
+    _order: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_order(cls, data: Any, handler: ModelWrapValidatorHandler[Out]) -> Out:
+        model = handler(data)
+        if isinstance(data, dict):
+            model._order = tuple(data)
+        return model
+
+    # No return annotation: one would replace the model's schema in serialization mode (OpenAPI, outputSchema).
+    @model_serializer(mode="wrap")
+    def _in_order(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        dumped = handler(self)
+        if not self._order or not isinstance(dumped, dict):
+            return dumped
+        rank = {name: i for i, name in enumerate(self._order)}
+        return dict(sorted(dumped.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 class Result(Out):
