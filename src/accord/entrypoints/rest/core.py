@@ -10,6 +10,7 @@ from accord.entrypoints.rest.common import Body, CallerApi, TokenApi
 from accord.entrypoints.rest.contract import ContractRouter
 
 router = ContractRouter(prefix="/v1")
+MAX_EVENT_ID = 2**63 - 1  # event ids are 64-bit integers (SQLite INTEGER, PostgreSQL BIGINT)
 
 
 class NewMember(Body):
@@ -213,7 +214,7 @@ async def wait_proposal(proposal_id: str, api: CallerApi, timeout: Annotated[flo
 @router.get("/events", tags=["events"])
 async def list_events(
     api: CallerApi,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_EVENT_ID, description="Only events after this id.")] = 0,
     wait: Annotated[float, Query(ge=0, le=300)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Json]:
@@ -225,7 +226,7 @@ async def list_events(
 def audit(
     api: CallerApi,
     ref: str | None = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_EVENT_ID, description="Only events after this id.")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     latest: Annotated[
         int | None, Query(ge=1, le=500, description="Only the newest N events (still oldest first).")
