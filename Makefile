@@ -52,6 +52,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/input_limits.py
 	$(BIN)/python bench/notify_latency.py
 	$(BIN)/python bench/mail_latency.py
+	$(BIN)/python bench/response_models.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

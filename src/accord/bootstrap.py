@@ -25,7 +25,7 @@ from accord.services.tokens import TokenService
 from accord.services.webhook_sender import WebhookSender
 from accord.services.webhooks import WebhookService, fan_out
 from accord.settings import Settings
-from accord.storage.engine import make_engine, open_store
+from accord.storage.engine import display_url, make_engine, open_store
 from accord.storage.event_log import observe
 from accord.storage.notify import EventHub
 
@@ -113,3 +113,20 @@ def build_services(database_url: str | None = None, clock: Clock | None = None, 
         senders=senders,
         delivery_timeout=settings.delivery_timeout_seconds,
     )
+
+
+def upgrade_store(services: Services) -> None:
+    """Bring the store under `services` to every head revision (Alembic; `accord init` and `accord serve`)."""
+    from accord.storage.migrate import upgrade  # Alembic only where a store is upgraded, not in every command
+
+    upgrade(services.ctx.engine)
+
+
+def check_store(database_url: str) -> None:
+    """NoStoreError (exit 69) unless an Accord store exists at `database_url`; nothing is created."""
+    open_store(database_url).dispose()
+
+
+def show_url(database_url: str) -> str:
+    """The URL as it may be shown (a password hidden)."""
+    return display_url(database_url)

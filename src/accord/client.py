@@ -20,6 +20,9 @@ from urllib.parse import quote
 
 import httpx
 
+from accord.approval import Approval as Approval
+from accord.approval import ApprovalDenied as ApprovalDenied
+from accord.approval import require_approval as require_approval
 from accord.clock import SystemClock
 from accord.domain import errors
 from accord.domain.errors import AccordError, UnavailableError

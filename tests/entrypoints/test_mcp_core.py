@@ -188,12 +188,29 @@ def test_streamable_http_uses_the_bearer_token(seeded: tuple[Services, World]) -
         ):
             me = await call(client, "whoami")
             assert me["name"] == "agent-3"
-        async with (
-            httpx2.AsyncClient(headers={"Authorization": "Bearer acc_nope"}) as http,
-            Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client,
-        ):
-            result = await client.call_tool("whoami", {})
-            assert result.is_error and "invalid token" in result.content[0].text  # type: ignore[union-attr]
+        # A missing or bad token is refused at the transport, before initialize (SPEC §9 rev. 2).
+        initialize = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        }
+        accept = {"Accept": "application/json, text/event-stream"}
+        async with httpx2.AsyncClient() as http:
+            for auth in ({}, {"Authorization": "Bearer acc_nope"}, {"Authorization": "Basic eDp5"}):
+                refused = await http.post(f"{url}/mcp", json=initialize, headers={**accept, **auth})
+                assert refused.status_code == 401, (auth, refused.text)
+                assert refused.headers["www-authenticate"].startswith("Bearer"), auth
+            revoked = world.services.identity.create_member(world.admin, "gone")["token"]
+            world.services.tokens.revoke(world.admin, "gone")
+            refused = await http.post(
+                f"{url}/mcp", json=initialize, headers={**accept, "Authorization": f"Bearer {revoked}"}
+            )
+            assert refused.status_code == 401
 
     with live_server(create_app(services, with_web=False)) as url:
         asyncio.run(run(url))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accord.api.base import ApiBase, parse_instant
+from accord.domain.errors import ValidationError
 from accord.domain.proposals import ProposalSpec
 
 
@@ -180,9 +181,16 @@ class CoreApi(ApiBase):
         return self.services.proposals.wait(self.actor, proposal_id, timeout)
 
     def list_events(self, after: int = 0, wait: float = 0, limit: int = 100) -> list[dict[str, Any]]:
-        return self.services.events.feed(self.actor, after, wait, limit)
+        return self.services.events.feed(self.actor, _event_id(after), wait, limit)
 
     def audit(
         self, ref: str | None = None, after: int = 0, limit: int = 100, latest: int | None = None
     ) -> list[dict[str, Any]]:
-        return self.services.events.audit(self.actor, ref, after, limit, latest)
+        return self.services.events.audit(self.actor, ref, _event_id(after), limit, latest)
+
+
+def _event_id(after: int) -> int:
+    """`after` as an event id: 0 to 2^63 - 1 (64-bit ids), else a ValidationError naming it."""
+    if not 0 <= after <= 2**63 - 1:
+        raise ValidationError(f"after must be an event id from 0 to {2**63 - 1}, not {after}", field="after")
+    return after

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from accord.domain.numbers import as_float
 from accord.domain.proposals import Ballot, Proposal
-
-if TYPE_CHECKING:
-    from accord.domain.tally import TallyResult
+from accord.domain.tally_base import TallyResult
 
 PROVEN, REFUTED, CONTESTED, INSUFFICIENT = "PROVEN", "REFUTED", "CONTESTED", "INSUFFICIENT_EVIDENCE"
 VERDICTS = (PROVEN, REFUTED, CONTESTED, INSUFFICIENT)
@@ -53,8 +51,6 @@ def decide(n: int, a: int, r: int, wa: Fraction, wr: Fraction) -> tuple[str, str
 
 def tally_verdict(proposal: Proposal) -> TallyResult:
     """Count a verdict proposal's current ballots: `result` is the verdict."""
-    from accord.domain.tally import TallyResult
-
     rules = proposal.rules
     voters = {v.name: v for v in proposal.counted_voters}
     n = len(voters)

@@ -21,6 +21,17 @@ from accord.storage.group_commit import GroupCommit
 from accord.storage.notify import EventHub
 from accord.storage.uow import UnitOfWork
 
+
+class Wakeup(Protocol):
+    """What a wait holds on the event hub (`ctx.hub.subscribe(refs)`): sleep until a matching event, then close."""
+
+    def wait(self, timeout: float) -> bool: ...
+
+    async def wait_async(self, timeout: float) -> bool: ...
+
+    def close(self) -> None: ...
+
+
 T = TypeVar("T")
 
 

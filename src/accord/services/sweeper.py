@@ -13,13 +13,15 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from accord.bootstrap import Services
+    from _typeshed import DataclassInstance  # the wiring's Services, which this layer does not import
 
 log = logging.getLogger("accord.sweeper")
 
 
-def sweep_all(services: Services) -> dict[str, Any]:
-    """Run every service's `sweep()` (those that take no required argument) once; their reports by name."""
+def sweep_all(services: DataclassInstance) -> dict[str, Any]:
+    """Run every service's `sweep()` (those that take no required argument) once; their reports by name.
+
+    `services`: a dataclass whose fields are the services (`bootstrap.Services`)."""
     reports: dict[str, Any] = {}
     for f in dataclasses.fields(services):
         sweep = getattr(getattr(services, f.name), "sweep", None)
@@ -39,7 +41,7 @@ def _no_required_arguments(fn: Any) -> bool:
 class Sweeper:
     """A daemon thread calling `sweep_all` now and then every `interval` seconds until `stop()`."""
 
-    def __init__(self, services: Services, interval: float) -> None:
+    def __init__(self, services: DataclassInstance, interval: float) -> None:
         self.services = services
         self.interval = interval
         self.runs = 0

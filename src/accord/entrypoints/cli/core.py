@@ -31,7 +31,6 @@ from accord.entrypoints.cli.common import (
 )
 from accord.entrypoints.cli.present import number, percent, text
 from accord.settings import Settings
-from accord.storage.engine import display_url, open_store
 
 member_app = new_app("Members and their tokens.")
 group_app = new_app("Groups, their members and voting settings.")
@@ -60,13 +59,12 @@ def serve(
     """Run the HTTP server: REST under /v1, MCP at /mcp, the web page at /."""
     import uvicorn
 
-    from accord.bootstrap import build_services
+    from accord.bootstrap import build_services, upgrade_store
     from accord.entrypoints.rest import create_app
-    from accord.storage.migrate import upgrade
 
     with handled():
         services = build_services(Settings().database_url, existing=True)
-        upgrade(services.ctx.engine)
+        upgrade_store(services)
     # Move everything imported so far out of the collector's reach: full collections over it paused
     # the server ~100 ms every few thousand requests (p99 150-260 ms -> ~50 ms at 64 connections).
     app = create_app(services)
@@ -91,7 +89,7 @@ def mcp(
     prints the configuration an MCP client (Claude Desktop, Cursor, ...) needs to start this server from any
     directory: the absolute `accord` executable and database URL, and ACCORD_TOKEN (or a placeholder); with
     ACCORD_URL set, the server's streamable HTTP endpoint instead."""
-    from accord.bootstrap import build_services
+    from accord.bootstrap import build_services, check_store, show_url
     from accord.entrypoints.cli.mcp_config import client_config
 
     settings = Settings()
@@ -99,10 +97,10 @@ def mcp(
         sys.stdout.write(json.dumps(client_config(settings), indent=2) + "\n")
         if not settings.url:
             with contextlib.suppress(AccordError):  # only a note: the configuration is right once the store is
-                open_store(settings.database_url).dispose()
+                check_store(settings.database_url)
                 return
             err.print(
-                f"note: no Accord store at {display_url(settings.database_url)} yet: run `accord init` first",
+                f"note: no Accord store at {show_url(settings.database_url)} yet: run `accord init` first",
                 markup=False,
             )
         return

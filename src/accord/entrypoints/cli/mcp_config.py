@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from accord.bootstrap import show_url
 from accord.settings import Settings
-from accord.storage.engine import display_url
 
 TOKEN_PLACEHOLDER = "REPLACE_WITH_A_MEMBER_TOKEN"  # `accord member add NAME` or `accord member token NAME` prints one
 
@@ -51,5 +51,5 @@ def client_config(settings: Settings) -> dict[str, Any]:
 def absolute_url(raw: str) -> str:
     """The store's URL with a SQLite file made absolute (a relative one means another file in another
     directory); other URLs as given, password included (the client needs it to connect)."""
-    shown = display_url(raw)
+    shown = show_url(raw)
     return shown if shown.startswith("sqlite:///") else raw

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import anyio.to_thread
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, InputRequiredResult, TextContent
+from pydantic import AnyHttpUrl, AnyUrl
 
 from accord.bootstrap import Services
 from accord.domain.errors import AccordError
 from accord.entrypoints.inputs import refuse_booleans
-from accord.entrypoints.mcp import core, deliberation, gates, milestones, proof, reach, webhooks
-from accord.entrypoints.mcp.common import Caller
-from accord.entrypoints.throttle import SignInThrottle
+from accord.entrypoints.mcp import conventions, core, deliberation, gates, milestones, proof, reach, resources, webhooks
+from accord.entrypoints.mcp.common import Caller, ContextualResources
+from accord.settings import Settings
 
 INSTRUCTIONS = (
     "Accord gates critical actions behind votes of agents and humans. Create proposals, cast votes with a "
@@ -26,12 +32,24 @@ INSTRUCTIONS = (
 )
 
 
-class AccordMCPServer(MCPServer[Any]):
+class AccordMCPServer(MCPServer[Any], ContextualResources):
     """Tools raise ToolError; a refusal of Accord's reaches the client with exactly the REST message.
 
     The SDK prefixes a ToolError's text with "Error executing tool <name>: "; SPEC §9 wants the same text
     as REST, so an error caused by an AccordError becomes an is_error result carrying its own message (and,
     as structured content, the REST error object)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.contextual = {}
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[Any, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        reader = self.contextual.get(str(uri))
+        if reader is None or context is None:
+            return await super().read_resource(uri, context)
+        return [ReadResourceContents(content=await reader(context), mime_type="application/json")]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -61,11 +79,35 @@ def _refusal(exc: AccordError) -> CallToolResult:
     )
 
 
-def build_mcp(services: Services, token: str | None = None, throttle: SignInThrottle | None = None) -> MCPServer[Any]:
-    """An MCP server over `services`; with `token` every call acts as that member (stdio). Over HTTP, `throttle`
-    counts each bad bearer token as a failed sign-in of the client's address (SPEC §13)."""
-    server: MCPServer[Any] = AccordMCPServer(name="accord", instructions=INSTRUCTIONS, version="0.1.0")
-    caller = Caller(services, token, throttle)
-    for module in (core, milestones, gates, deliberation, proof, reach, webhooks):
+class MemberTokenVerifier:
+    """The SDK's token verifier for streamable HTTP: a member's live token (acc_…) or nothing, so a missing or bad
+    bearer token gets 401 with `WWW-Authenticate: Bearer` at the transport, before `initialize` (SPEC §9)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        try:
+            member = await anyio.to_thread.run_sync(self.services.identity.authenticate, token)
+        except AccordError:
+            return None
+        return AccessToken(token=token, client_id=member.name, scopes=[], subject=member.name)
+
+
+def build_mcp(services: Services, token: str | None = None) -> MCPServer[Any]:
+    """An MCP server over `services`; with `token` every call acts as that member (stdio, in process); without
+    one each request acts as its bearer token's member, checked at the HTTP transport by `MemberTokenVerifier`.
+    Over HTTP each 401 counts as a failed sign-in of the client's address (the REST app's request guard, SPEC §13)."""
+    auth: dict[str, Any] = {}
+    if token is None:
+        issuer = AnyHttpUrl(Settings().public_url)
+        auth = {
+            "token_verifier": MemberTokenVerifier(services),
+            "auth": AuthSettings(issuer_url=issuer, resource_server_url=None),
+        }
+    server: MCPServer[Any] = AccordMCPServer(name="accord", instructions=INSTRUCTIONS, version="0.1.0", **auth)
+    caller = Caller(services, token)
+    for module in (core, milestones, gates, deliberation, proof, reach, webhooks, resources):
         module.register(server, caller)
+    conventions.apply(server)
     return server

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from accord.bootstrap import Services
 from accord.entrypoints.rest import core, deliberation, gates, milestones, proof, reach, webhooks
@@ -33,7 +34,7 @@ def create_app(
     if with_mcp:
         from accord.entrypoints.mcp import build_mcp
 
-        mcp_server = build_mcp(services, throttle=throttle)
+        mcp_server = build_mcp(services)
         mcp_app = mcp_server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True)
 
     @asynccontextmanager
@@ -78,5 +79,6 @@ def create_app(
 
         install_web(app, services)
     if mcp_server is not None:
-        app.mount("/", mcp_app)
+        # One route, not a catch-all mount: unknown paths and methods stay FastAPI's, answered as JSON (404/405).
+        app.router.routes.append(Route("/mcp", endpoint=mcp_app))
     return app

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from accord.api import Api
 from accord.bootstrap import Services
@@ -151,8 +152,28 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("internal_error", "internal error; the server log has the details"), 500)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "error"
         )
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+        message, details = str(exc.detail), {}
+        where = f"{request.method} {request.url.path}"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such route: {where} (the API is under /v1; /docs lists it)"
+        elif exc.status_code == 405:
+            allowed = allowed_methods(request)
+            message = f"method not allowed: {where}; this path takes {', '.join(allowed) or 'no method'}"
+            details = {"allowed": allowed}
+            headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
+            return JSONResponse(error_body(code, message, details), status_code=405, headers=headers)
+        return JSONResponse(error_body(code, message, details), status_code=exc.status_code, headers=exc.headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path (Starlette's `Allow` names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]

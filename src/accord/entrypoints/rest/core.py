@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import Field
 
 from accord.entrypoints.rest.common import Body, CallerApi, TokenApi
+from accord.entrypoints.rest.contract import ContractRouter
 
-router = APIRouter(prefix="/v1")
+router = ContractRouter(prefix="/v1")
+MAX_EVENT_ID = 2**63 - 1  # event ids are 64-bit integers (SQLite INTEGER, PostgreSQL BIGINT)
 
 
 class NewMember(Body):
@@ -237,7 +239,7 @@ async def wait_proposal(
 @router.get("/events", tags=["events"])
 async def list_events(
     api: CallerApi,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_EVENT_ID, description="Only events after this id.")] = 0,
     wait: Annotated[float, Query(ge=0, le=300)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Json]:
@@ -249,7 +251,7 @@ async def list_events(
 def audit(
     api: CallerApi,
     ref: str | None = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_EVENT_ID, description="Only events after this id.")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     latest: Annotated[
         int | None, Query(ge=1, le=500, description="Only the newest N events (still oldest first).")

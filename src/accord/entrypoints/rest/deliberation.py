@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import PlainTextResponse
 
 from accord.entrypoints.rest.common import Body, CallerApi
+from accord.entrypoints.rest.contract import ContractRouter
 
-router = APIRouter(prefix="/v1")
+router = ContractRouter(prefix="/v1")
 
 Json = dict[str, Any]
 Format = Annotated[Literal["json", "markdown"], Query(description="json (with a `markdown` field) or markdown.")]
@@ -66,13 +67,19 @@ def _markdown(data: Json, fmt: str) -> Json | PlainTextResponse:
     return data
 
 
+# With ?format=markdown these answer the same record as Markdown.
+MARKDOWN: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/markdown": {"schema": {"type": "string"}}}, "description": "The record"}
+}
+
+
 @router.post("/proposals/{proposal_id}/resolve", tags=["deliberation"])
 def resolve_proposal(proposal_id: str, body: Resolve, api: CallerApi) -> Json:
     """A human owner/admin of the group decides an escalated proposal (method `human_decision`)."""
     return api.resolve_proposal(proposal_id, body.decision, body.rationale, body.mitigation)
 
 
-@router.get("/proposals/{proposal_id}/record", tags=["deliberation"], response_model=None)
+@router.get("/proposals/{proposal_id}/record", tags=["deliberation"], responses=MARKDOWN)
 def get_decision_record(proposal_id: str, api: CallerApi, format: Format = "json") -> Json | PlainTextResponse:
     """The decision record in seed 004's layout: JSON (with `markdown`), or the Markdown alone."""
     return _markdown(api.get_decision_record(proposal_id), format)
@@ -102,7 +109,7 @@ def list_consultations(
     return api.list_consultations(group, flagged, limit)
 
 
-@router.get("/consultations/{consultation_id}", tags=["deliberation"], response_model=None)
+@router.get("/consultations/{consultation_id}", tags=["deliberation"], responses=MARKDOWN)
 def get_consultation(consultation_id: str, api: CallerApi, format: Format = "json") -> Json | PlainTextResponse:
     """The synthesis: per-question consensus (unanimous/majority/split), conflicts, questions flagged for humans."""
     return _markdown(api.get_consultation(consultation_id), format)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import Field, StrictInt, StrictStr
 
 from accord.entrypoints.rest.common import Body, CallerApi
+from accord.entrypoints.rest.contract import ContractRouter
 
-router = APIRouter(prefix="/v1")
+router = ContractRouter(prefix="/v1")
 
 Json = dict[str, Any]
 Dependency = StrictInt | StrictStr  # 2 (this milestone) or "ms_id:3"; never true or 2.5

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from accord.entrypoints.rest.common import Body, CallerApi, services_of
+from accord.entrypoints.rest.contract import ContractRouter
 from accord.proof.receipts import NOT_GIVEN
 
-router = APIRouter(prefix="/v1")
-well_known = APIRouter()
+router = ContractRouter(prefix="/v1")
+well_known = ContractRouter()
 Json = dict[str, Any]
 
 

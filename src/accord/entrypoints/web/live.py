@@ -23,7 +23,7 @@ from accord.entrypoints.rest.common import Caller, error_envelope, services_of
 from accord.entrypoints.web import queue, views
 from accord.entrypoints.web.common import Signed, Visitor, WebRoute, secure
 from accord.services import holding
-from accord.storage.notify import Subscription
+from accord.services.context import Wakeup
 
 # sse-starlette sends a comment every PING_SECONDS, notices a client that went away, and ends the streams
 # when the server shuts down (so `accord serve` stops at once with pages open).
@@ -87,7 +87,7 @@ RENDERS = SharedRenders()
 
 
 def _fragments(
-    sub: Subscription,
+    sub: Wakeup,
     render: Callable[[], str],
     first: str,
     min_interval: float,
