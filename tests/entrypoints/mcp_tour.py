@@ -16,6 +16,7 @@ from accord.entrypoints.mcp import build_mcp
 from tests.support import World
 
 GROUP = "tour"
+SLACK = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#approvals"
 Results = dict[str, list[dict[str, Any]]]
 
 
@@ -140,4 +141,18 @@ async def tour(services: Services, world: World) -> tuple[list[Any], Results]:
         await call("ana", "delete_checkpoint", milestone_id=mid, order=3)
         await call("ana", "complete_checkpoint", milestone_id=mid, order=2)
         await call("ana", "reopen_milestone", milestone_id=mid)
+
+        # tokens, channels and webhooks (SPEC §1, §11): no worker runs here, so nothing is sent
+        await call("ben", "list_tokens", member="ben")
+        channel = await call("hal", "add_channel", member="hal", url=SLACK, events=["vote.*"])
+        await call("hal", "list_channels", member="hal")
+        await call("hal", "remove_channel", member="hal", channel_id=channel["id"])
+        services.ctx.allow_private_targets = True  # the hook's host is this machine
+        hook = await call("ana", "add_webhook", group=GROUP, url="http://127.0.0.1:9/accord", events=["proposal.*"])
+        await call("ana", "create_proposal", group=GROUP, title="Tell the hook")  # a delivery to list and redo
+        await call("ana", "list_webhooks", group=GROUP)
+        deliveries = await call("ana", "list_deliveries", webhook_id=hook["id"])
+        await call("ana", "redeliver", delivery_id=deliveries["deliveries"][0]["id"])
+        await call("ana", "remove_webhook", webhook_id=hook["id"])
+        await call("admin", "revoke_token", member="cy")  # last: cy's calls are done
     return tools, results

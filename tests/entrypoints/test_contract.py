@@ -13,11 +13,11 @@ from accord.api.contract import RESULTS
 from accord.bootstrap import build_services
 from accord.entrypoints.mcp import build_mcp
 from accord.entrypoints.mcp.conventions import TOOLS
-from accord.entrypoints.rest import core, deliberation, gates, milestones, proof
+from accord.entrypoints.rest import core, deliberation, gates, milestones, proof, reach, webhooks
 
 
 def test_every_operation_has_a_result_model_every_face_uses() -> None:
-    routers = [m.router for m in (core, deliberation, gates, milestones, proof)] + [proof.well_known]
+    routers = [m.router for m in (core, deliberation, gates, milestones, proof, reach, webhooks)] + [proof.well_known]
     routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute) and r.include_in_schema]
     operations = {n for n, _ in inspect.getmembers(Api, inspect.isfunction) if not n.startswith("_")}
     assert operations - set(RESULTS) == set(), "add the operation's line to accord.api.contract.RESULTS"

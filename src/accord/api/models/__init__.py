@@ -55,11 +55,28 @@ from accord.api.models.milestones import (
     MilestoneRow,
 )
 from accord.api.models.proof import AuditHead, AuditVerification, Jwks, Keys, ReceiptCheck, Redeemed
+from accord.api.models.reach import (
+    Channel,
+    ChannelList,
+    ChannelRemoved,
+    Delivery,
+    DeliveryList,
+    TimeZone,
+    TokenInfo,
+    TokenList,
+    TokenRevocation,
+    Webhook,
+    WebhookList,
+    WebhookRemoved,
+)
 
 __all__ = [
     "AuditHead",
     "AuditVerification",
     "Ballot",
+    "Channel",
+    "ChannelList",
+    "ChannelRemoved",
     "Checkpoint",
     "CheckpointApproval",
     "CheckpointDone",
@@ -69,6 +86,8 @@ __all__ = [
     "ConsultationList",
     "ConsultationRow",
     "DecisionRecord",
+    "Delivery",
+    "DeliveryList",
     "ErrorBody",
     "ErrorEnvelope",
     "Event",
@@ -104,6 +123,13 @@ __all__ = [
     "Result",
     "Sent",
     "Sweep",
+    "TimeZone",
     "Token",
+    "TokenInfo",
+    "TokenList",
+    "TokenRevocation",
     "TokensRevoked",
+    "Webhook",
+    "WebhookList",
+    "WebhookRemoved",
 ]

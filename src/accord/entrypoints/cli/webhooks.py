@@ -27,12 +27,11 @@ def worker(
     """Send the outbox's webhooks and notifications (SPEC §11) from ACCORD_DATABASE_URL, apart from `accord
     serve` (then run the servers with ACCORD_SERVE_WORKER=0, or keep both: each delivery is taken by one).
     Runs until SIGTERM or Ctrl-C; with --once, sends what is due and exits 0, printing how many attempts."""
-    from accord.bootstrap import build_services
-    from accord.storage.migrate import upgrade
+    from accord.bootstrap import build_services, upgrade_store
 
     with handled():
         services = build_services(Settings().database_url, existing=True)
-        upgrade(services.ctx.engine)
+        upgrade_store(services)
     sender = services.worker()
     try:
         if once:

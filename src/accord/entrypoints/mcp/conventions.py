@@ -109,14 +109,15 @@ TOOLS: dict[str, Line] = {
     "redeem_receipt": Line("Redeem a gate's receipt", WRITE),
     # rev. 2 tools colleagues add (tokens, channels, webhooks): their lines are ready here
     "list_tokens": Line("List tokens", READ),
-    "revoke_token": Line("Revoke a token", DESTRUCTIVE),
+    "revoke_token": Line("Revoke a token", IDEMPOTENT),  # destructiveHint only on the SPEC's four tools
     "add_channel": Line("Add a notification channel", OUTSIDE),
     "list_channels": Line("List notification channels", READ),
-    "remove_channel": Line("Remove a notification channel", DESTRUCTIVE),
+    "remove_channel": Line("Remove a notification channel", IDEMPOTENT),
     "add_webhook": Line("Add a webhook", OUTSIDE),
     "list_webhooks": Line("List webhooks", READ),
-    "remove_webhook": Line("Remove a webhook", DESTRUCTIVE),
+    "remove_webhook": Line("Remove a webhook", IDEMPOTENT),
     "list_deliveries": Line("List deliveries", READ),
+    "redeliver": Line("Send a webhook delivery again", WRITE),
 }
 
 PARAMETERS: dict[str, dict[str, Any]] = {
@@ -138,6 +139,18 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "gate_tally.subject": {"description": "A gate request id (prop_...), or a subject whose open request counts."},
     "gate_wait.subject": {"description": "A gate request id (prop_...), or a subject whose open request is awaited."},
+    "member": {"description": "The member's name (yourself, or anyone for a store administrator)."},
+    "token_id": {"description": "One token's id (tok_...); without it, every token of the member."},
+    "channel_id": {"description": "The channel's id (ch_...), as list_channels shows it."},
+    "webhook_id": {"description": "The webhook's id (wh_...)."},
+    "delivery_id": {"description": "The delivery's id (dlv_...): the webhook-id header it was sent with."},
+    "url": {"description": "An Apprise URL (mailto://, slack://, ntfy://, json://...) or, for a webhook, http(s)."},
+    "events": {"description": "Which to send: event types or notice types, or families such as 'proposal.*'."},
+    "list_deliveries.status": {
+        "description": "Only deliveries in this status.",
+        "enum": ["pending", "delivered", "failed", "cancelled", None],
+    },
+    "list_deliveries.limit": {"description": "At most this many, newest first.", "minimum": 1, "maximum": 200},
     # text
     "title": {"description": "A short title, at most 200 characters.", "maxLength": 200},
     "description": {"description": "Longer text in Markdown (optional)."},

@@ -226,7 +226,7 @@ def cancel_proposal(proposal_id: str, api: CallerApi) -> Json:
     return api.cancel_proposal(proposal_id)
 
 
-@router.get("/proposals/{proposal_id}/wait", tags=["proposals"], response_model=Json)
+@router.get("/proposals/{proposal_id}/wait", tags=["proposals"])  # typed from RESULTS; the shared bytes as they are
 async def wait_proposal(
     proposal_id: str, api: CallerApi, timeout: Annotated[float, Query(ge=0, le=3600)] = 30
 ) -> Response:

@@ -86,7 +86,9 @@ def gate_tally(api: CallerApi, subject: str, group: str | None = None) -> Json:
     return api.gate_tally(subject, group)
 
 
-@router.get("/gates/{ref:path}/wait", tags=["gates"], response_model=Json)
+@router.get(
+    "/gates/{ref:path}/wait", tags=["gates"]
+)  # the body is typed from RESULTS (the shared bytes are not re-validated)
 async def gate_wait(
     ref: str,
     api: CallerApi,

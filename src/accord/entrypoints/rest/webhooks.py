@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from accord.entrypoints.rest.common import Body, CallerApi
+from accord.entrypoints.rest.contract import ContractRouter
 
-router = APIRouter(prefix="/v1")
+router = ContractRouter(prefix="/v1")
 Json = dict[str, Any]
 
 
