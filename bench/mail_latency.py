@@ -15,39 +15,19 @@ Apprise-based notifier pays. Prints p50/p99/max of both and the ratio.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import apprise
-import httpx
-import psycopg
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from accord.bootstrap import build_services
 from accord.client import AccordClient
-from accord.storage.engine import make_engine
-from accord.storage.migrate import upgrade
+from harness import free_port, pct, serve, store
 
-ACCORD = str(Path(sys.executable).with_name("accord"))
-PG_ADMIN = os.environ.get("ACCORD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 KEY = re.compile(rb"\((prop_[a-z0-9]+)\)|bare-[0-9]+")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Mailbox:
@@ -77,61 +57,6 @@ class Mailbox:
         return f"mailto://127.0.0.1:{self.port}?from=accord@example.com&to=human@example.com"
 
 
-@contextmanager
-def store(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{tmp}/bench.db"
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            yield url
-        return
-    name = f"accord_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def serve(url: str) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
-    env |= {"ACCORD_DATABASE_URL": url, "ACCORD_ALLOW_PRIVATE_TARGETS": "1"}
-    proc = subprocess.Popen(
-        [ACCORD, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("accord serve did not start")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(20)
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-
 def run(backend: str, gates: int) -> tuple[list[float], list[float]]:
     box = Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
@@ -151,7 +76,7 @@ def run(backend: str, gates: int) -> tuple[list[float], list[float]]:
             finally:
                 services.close()
             ours: list[float] = []
-            with serve(url) as base, AccordClient(base, agent_token) as agent:
+            with serve(url, ACCORD_ALLOW_PRIVATE_TARGETS="1") as base, AccordClient(base, agent_token) as agent:
                 box.wait(str(agent.gate_request("warm-up", None, "bench", 3600)["id"]))
                 for n in range(gates):
                     started = time.monotonic()

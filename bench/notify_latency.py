@@ -16,31 +16,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from standardwebhooks import Webhook
 
 from accord.bootstrap import build_services
 from accord.client import AccordClient
-from accord.storage.engine import make_engine
-from accord.storage.migrate import upgrade
-
-ACCORD = str(Path(sys.executable).with_name("accord"))
-PG_ADMIN = os.environ.get("ACCORD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from harness import pct, serve, store
 
 
 class Receiver:
@@ -98,65 +87,6 @@ def listening(state: Receiver) -> Iterator[str]:
         server.server_close()
 
 
-@contextmanager
-def store(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{tmp}/bench.db"
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            yield url
-        return
-    name = f"accord_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def serve(url: str) -> Iterator[str]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
-    env |= {"ACCORD_DATABASE_URL": url, "ACCORD_ALLOW_PRIVATE_TARGETS": "1"}
-    proc = subprocess.Popen(
-        [ACCORD, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("accord serve did not start")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(20)
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-
 def run(backend: str, gates: int) -> tuple[list[float], list[float], list[float]]:
     state = Receiver()
     with store(backend) as url, listening(state) as hook_url:
@@ -174,7 +104,7 @@ def run(backend: str, gates: int) -> tuple[list[float], list[float], list[float]
             services.close()
         ours: list[float] = []
         after_commit: list[float] = []  # from the request's answer (its transaction committed) to the receiver
-        with serve(url) as base, AccordClient(base, tokens["agent"]) as agent:
+        with serve(url, ACCORD_ALLOW_PRIVATE_TARGETS="1") as base, AccordClient(base, tokens["agent"]) as agent:
             agent.gate_request("warm-up", None, "bench", 3600)
             time.sleep(0.5)
             for n in range(gates):

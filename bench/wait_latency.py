@@ -30,18 +30,12 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-import psycopg
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -49,11 +43,8 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from accord.api import Api
 from accord.bootstrap import Services, build_services
 from accord.client import AccordClient
-from accord.storage.engine import make_engine
-from accord.storage.migrate import upgrade
+from harness import ACCORD, serve, store
 
-ACCORD = str(Path(sys.executable).with_name("accord"))
-PG_ADMIN = os.environ.get("ACCORD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POLL_SECONDS = 2.0  # seed 002: `await new Promise(r => setTimeout(r, 2000))`
 SETTLE = 0.2  # let a long-poll reach the server and block before the deciding vote (plus a random jitter, so
 # the votes never fall into step with the 50 ms SQLite poll and always hit the same phase of it)
@@ -71,60 +62,6 @@ class Figures:
     def pct(self, q: float) -> float:
         ordered = sorted(self.samples)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-
-@contextmanager
-def store(backend: str) -> Iterator[str]:
-    """A fresh, migrated store URL, removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{tmp}/bench.db"
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            yield url
-        return
-    name = f"accord_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def serve(url: str) -> Iterator[str]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")} | {"ACCORD_DATABASE_URL": url}
-    proc = subprocess.Popen(
-        [ACCORD, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("accord serve did not start")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 class Bench:
