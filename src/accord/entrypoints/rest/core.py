@@ -238,9 +238,7 @@ async def wait_proposal(
 @router.get("/events", tags=["events"])
 async def list_events(
     api: CallerApi,
-    after: Annotated[
-        int, Query(description="Only events after this id (0 to 2^53, SPEC §13).")
-    ] = 0,
+    after: Annotated[int, Query(description="Only events after this id (0 to 2^53, SPEC §13).")] = 0,
     wait: Annotated[float, Query(ge=0, le=300)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Json]:
@@ -252,9 +250,7 @@ async def list_events(
 def audit(
     api: CallerApi,
     ref: str | None = None,
-    after: Annotated[
-        int, Query(description="Only events after this id (0 to 2^53, SPEC §13).")
-    ] = 0,
+    after: Annotated[int, Query(description="Only events after this id (0 to 2^53, SPEC §13).")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     latest: Annotated[
         int | None, Query(ge=1, le=500, description="Only the newest N events (still oldest first).")
